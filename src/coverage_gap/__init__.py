@@ -1,0 +1,91 @@
+"""coverage_gap: who is under-served by broadband and mobile, per municipality.
+
+Data flow: read → validate → classify → aggregate → (project demand) → plot / report.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .aggregate import Provenance, reconcile, summarize_gap, wilson_interval
+from .classify import (
+    assign_municipalities,
+    best_signal,
+    classify_households,
+    fixed_service,
+    mobile_service,
+    underserved,
+)
+from .errors import (
+    ConfigError,
+    CoverageGapError,
+    CRSError,
+    EmptyInputError,
+    InputError,
+    Problem,
+    RasterError,
+    ReconciliationError,
+    SchemaError,
+)
+from .io import (
+    read_coverage_polygons,
+    read_households,
+    read_municipalities,
+    read_offers,
+    read_signal_raster,
+)
+from .layers import SignalRaster, household_table, to_geodataframe
+from .standards import (
+    BASIC_10_1,
+    DK_100_30,
+    GIGABIT,
+    MOBILE_30_3,
+    PRESETS,
+    ServiceStandard,
+    get_standard,
+)
+from .validate import validate_households, validate_municipalities, validate_offers
+
+try:
+    __version__ = version("coverage_gap")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "BASIC_10_1",
+    "DK_100_30",
+    "GIGABIT",
+    "MOBILE_30_3",
+    "PRESETS",
+    "CRSError",
+    "ConfigError",
+    "CoverageGapError",
+    "EmptyInputError",
+    "InputError",
+    "Problem",
+    "Provenance",
+    "RasterError",
+    "ReconciliationError",
+    "SchemaError",
+    "ServiceStandard",
+    "SignalRaster",
+    "__version__",
+    "assign_municipalities",
+    "best_signal",
+    "classify_households",
+    "fixed_service",
+    "get_standard",
+    "household_table",
+    "mobile_service",
+    "read_coverage_polygons",
+    "read_households",
+    "read_municipalities",
+    "read_offers",
+    "read_signal_raster",
+    "reconcile",
+    "summarize_gap",
+    "to_geodataframe",
+    "underserved",
+    "validate_households",
+    "validate_municipalities",
+    "validate_offers",
+    "wilson_interval",
+]

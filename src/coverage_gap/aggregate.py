@@ -1,0 +1,259 @@
+"""Per-municipality and regional tables, with intervals and an exact reconciliation.
+
+Shares are household-weighted: under-served households / households. Households that
+are unassigned (outside every municipality beyond the tolerance) or invalid (no usable
+point) are excluded from the shares and counted in :func:`reconcile`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from . import schema as S
+from .errors import ReconciliationError
+from .standards import ServiceStandard
+
+DENOMINATORS = {
+    "households": ("households", "husstande"),
+    "dwellings": ("dwellings", "boliger"),
+    "addresses": ("addresses", "adresser"),
+}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a figure means and where it comes from; travels with every table.
+
+    Parameters
+    ----------
+    standard
+        The service standard the figures were computed under.
+    denominator
+        What the ``households`` column counts: ``"households"``, ``"dwellings"`` or
+        ``"addresses"``.
+    data_year
+        Year of the coverage data (e.g. the mapping year).
+    source
+        Source of the data, as it should appear in a footer.
+    area_name
+        Name of the whole area, used for the region row.
+
+    Examples
+    --------
+    >>> from coverage_gap.standards import DK_100_30
+    >>> Provenance(DK_100_30, "households", 2026, "BBK 2026").footer()
+    'Standard: fixed ≥ 100/30 Mbit/s; under-served = no fixed service at the standard · Denominator: households · Data: 2026 · Source: BBK 2026'
+    """
+
+    standard: ServiceStandard
+    denominator: str = "households"
+    data_year: int | str | None = None
+    source: str = "unknown source"
+    area_name: str = "All municipalities"
+
+    def __post_init__(self) -> None:
+        if self.denominator not in DENOMINATORS:
+            from .errors import ConfigError
+
+            raise ConfigError(
+                f"denominator must be one of {sorted(DENOMINATORS)}, got {self.denominator!r}"
+            )
+
+    def footer(self, lang: str = "en") -> str:
+        """The one-line definition printed under every figure and table."""
+        da = lang == "da"
+        denominator = DENOMINATORS[self.denominator][1 if da else 0]
+        year = "unknown" if self.data_year is None else str(self.data_year)
+        return " · ".join([
+            f"{'Niveau' if da else 'Standard'}: {self.standard.describe(lang)}",
+            f"{'Nævner' if da else 'Denominator'}: {denominator}",
+            f"{'Data' if da else 'Data'}: {year}",
+            f"{'Kilde' if da else 'Source'}: {self.source}",
+        ])
+
+    def columns(self) -> dict[str, str]:
+        """Columns added to every row of an output table."""
+        return {
+            "service_standard": self.standard.describe(),
+            "denominator": self.denominator,
+            "data_year": "" if self.data_year is None else str(self.data_year),
+            "source": self.source,
+        }
+
+
+def wilson_interval(
+    successes: NDArray[np.floating] | float,
+    trials: NDArray[np.floating] | float,
+    confidence: float = 0.95,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Wilson score interval for a proportion; NaN where ``trials`` is 0.
+
+    Examples
+    --------
+    >>> low, high = wilson_interval(np.array([10.0]), np.array([100.0]))
+    >>> round(float(low[0]), 4), round(float(high[0]), 4)
+    (0.0552, 0.1744)
+    """
+    k = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+        low = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan)
+        high = np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
+    return np.atleast_1d(low), np.atleast_1d(high)
+
+
+def _weighted_counts(
+    codes: NDArray[np.integer], weights: NDArray[np.float64], k: int
+) -> NDArray[np.float64]:
+    keep = codes >= 0
+    return np.bincount(codes[keep], weights=weights[keep], minlength=k)
+
+
+def summarize_gap(
+    classified: pd.DataFrame,
+    municipalities: gpd.GeoDataFrame | pd.DataFrame,
+    provenance: Provenance,
+    *,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Per-municipality table of the coverage gap, plus one row for the whole area.
+
+    Parameters
+    ----------
+    classified
+        Output of :func:`coverage_gap.classify_households`.
+    municipalities
+        The municipality layer (code and name); every municipality gets a row, also
+        one without households.
+    provenance
+        Standard, denominator, data year and source; written into every row.
+    confidence
+        Level of the Wilson interval of the share.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``municipality_code`` (the area row has code ``"region"``), with
+        ``municipality_name``, ``addresses``, ``households``,
+        ``underserved_households``, ``underserved_share``, ``share_ci_low``,
+        ``share_ci_high``, ``fixed_unserved_households``,
+        ``mobile_unserved_households``, ``unserved_both_households`` and the
+        provenance columns. Counts of a service that was not assessed are ``<NA>``.
+
+    Notes
+    -----
+    The Wilson interval treats households as independent draws. The mapping is a
+    census, not a sample, so the interval says how precisely a share of this size is
+    pinned down by this many households (small municipalities, small denominators), not
+    how wrong the operators' declarations may be.
+
+    Examples
+    --------
+    >>> from coverage_gap.standards import DK_100_30
+    >>> c = pd.DataFrame({"municipality_code": pd.Categorical(["0001", "0001", "0002"]),
+    ...                   "households": [1, 3, 2], "underserved": [True, False, True],
+    ...                   "fixed_served": [False, True, False]})
+    >>> m = pd.DataFrame({"municipality_code": ["0001", "0002"], "municipality_name": ["A", "B"]})
+    >>> t = summarize_gap(c, m, Provenance(DK_100_30))
+    >>> t["underserved_share"].round(3).tolist()
+    [0.25, 1.0, 0.5]
+    """
+    codes_all = municipalities[S.MUNICIPALITY_CODE].astype(str).tolist()
+    names = municipalities[S.MUNICIPALITY_NAME].astype(str).tolist()
+    k = len(codes_all)
+    category = pd.Categorical(classified[S.MUNICIPALITY_CODE].astype("object"),
+                              categories=codes_all)
+    codes = np.asarray(category.codes, dtype=np.int64)
+    weights = classified[S.HOUSEHOLDS].to_numpy(np.float64)
+    ones = np.ones(len(classified))
+
+    def count(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
+        return _weighted_counts(codes, weights * mask, k)
+
+    under = np.asarray(classified["underserved"], dtype=bool)
+    columns: dict[str, NDArray[np.float64] | pd.array] = {
+        "addresses": _weighted_counts(codes, ones, k),
+        "households": _weighted_counts(codes, weights, k),
+        "underserved_households": count(under),
+    }
+    fixed = classified.get("fixed_served")
+    mobile = classified.get("mobile_served")
+    fixed_known = fixed is not None and not pd.isna(fixed).any()
+    mobile_known = mobile is not None and not pd.isna(mobile).any()
+    no_fixed = ~np.asarray(fixed, dtype=bool) if fixed_known else None
+    no_mobile = ~np.asarray(mobile, dtype=bool) if mobile_known else None
+    columns["fixed_unserved_households"] = count(no_fixed) if no_fixed is not None else None
+    columns["mobile_unserved_households"] = count(no_mobile) if no_mobile is not None else None
+    columns["unserved_both_households"] = (
+        count(no_fixed & no_mobile) if no_fixed is not None and no_mobile is not None else None
+    )
+
+    table = pd.DataFrame(index=pd.Index(codes_all + [S.REGION_CODE], name=S.MUNICIPALITY_CODE))
+    table[S.MUNICIPALITY_NAME] = names + [provenance.area_name]
+    for name, values in columns.items():
+        if values is None:
+            table[name] = pd.array([pd.NA] * (k + 1), dtype="Int64")
+        else:
+            full = np.append(values, values.sum())
+            table[name] = np.rint(full).astype(np.int64)
+    households = table["households"].to_numpy(np.float64)
+    underserved_households = table["underserved_households"].to_numpy(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["underserved_share"] = np.where(
+            households > 0, underserved_households / households, np.nan
+        )
+    low, high = wilson_interval(underserved_households, households, confidence)
+    table["share_ci_low"] = low
+    table["share_ci_high"] = high
+    for name, value in provenance.columns().items():
+        table[name] = value
+    table.attrs["provenance"] = provenance
+    return table
+
+
+def reconcile(classified: pd.DataFrame) -> pd.DataFrame:
+    """Account for every address and household read: inside, nearest, unassigned, invalid.
+
+    Raises
+    ------
+    ReconciliationError
+        If the parts do not add up to the total (a bug, never a user error).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"assignment": pd.Categorical(["inside", "invalid", "nearest"]),
+    ...                   "households": [2, 1, 4]})
+    >>> reconcile(c).loc["total"].tolist()
+    [3, 7]
+    """
+    assignment = pd.Categorical(classified[S.ASSIGNMENT].astype("object"),
+                                categories=list(S.ASSIGNMENTS))
+    codes = np.asarray(assignment.codes, dtype=np.int64)
+    if (codes < 0).any():
+        raise ReconciliationError("rows with an unknown assignment value")
+    weights = classified[S.HOUSEHOLDS].to_numpy(np.float64)
+    k = len(S.ASSIGNMENTS)
+    addresses = np.bincount(codes, minlength=k)
+    households = np.rint(np.bincount(codes, weights=weights, minlength=k)).astype(np.int64)
+    table = pd.DataFrame(
+        {"addresses": addresses, "households": households},
+        index=pd.Index(list(S.ASSIGNMENTS), name="status"),
+    )
+    table.loc["total"] = [len(classified), int(np.rint(weights.sum()))]
+    parts = table.loc[list(S.ASSIGNMENTS)].sum()
+    if parts["addresses"] != table.loc["total", "addresses"] or parts["households"] != table.loc[
+        "total", "households"
+    ]:
+        raise ReconciliationError(f"parts {parts.to_dict()} do not add up to the total")
+    return table

@@ -1,0 +1,159 @@
+"""Shared helpers of the readers: paths, CRS, codes, dependency errors turned into ours."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError as ProjCRSError
+
+from ..errors import CoverageGapError, CRSError, EmptyInputError, InputError, Problem
+from ..validate import missing_columns
+
+PathLike = str | Path
+
+VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".kml", ".zip")
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
+PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
+
+
+def existing_file(path: PathLike) -> Path:
+    """Return ``path`` as a Path, or raise an InputError naming it."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(Problem(str(p), "file not found",
+                                 fix="check the path (relative paths in a config file are "
+                                 "relative to that file)"))
+    if p.is_file() and p.stat().st_size == 0:
+        raise EmptyInputError(Problem(str(p), "the file is empty", fix="re-export the file"))
+    return p
+
+
+def parse_crs(crs: object, *, source: str) -> CRS:
+    """Parse a user-given CRS, with an error that names the source."""
+    try:
+        return CRS.from_user_input(crs)
+    except (ProjCRSError, TypeError, ValueError) as exc:
+        raise CRSError(Problem(source, f"cannot understand the CRS {crs!r} ({exc})",
+                               fix="give an EPSG code such as \"EPSG:25832\"")) from None
+
+
+def crs_name(crs: CRS) -> str:
+    """A short, stable text form: ``EPSG:nnnn`` where there is a code, else WKT."""
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.to_wkt()
+
+
+def resolve_crs(file_crs: object | None, given: object | None, *, source: str) -> CRS:
+    """The layer's CRS: the file's, or the caller's when the file has none.
+
+    A file CRS that contradicts the caller's is an error: never silently overridden.
+    """
+    if file_crs is None and given is None:
+        raise CRSError(Problem(source, "the layer has no CRS and none was given",
+                               fix="pass crs=\"EPSG:25832\" (or set crs in the config) "
+                               "for the CRS the coordinates are in"))
+    if file_crs is None:
+        return parse_crs(given, source=source)
+    parsed = parse_crs(file_crs, source=source)
+    if given is not None and not parse_crs(given, source=source).equals(
+        parsed, ignore_axis_order=True
+    ):
+        raise CRSError(Problem(source, f"the file says its CRS is {crs_name(parsed)} but "
+                               f"{given!r} was given",
+                               fix="drop the crs option (the file's own CRS is used) or "
+                               "fix the file"))
+    return parsed
+
+
+def transform_xy(
+    x: NDArray[np.float64], y: NDArray[np.float64], src: CRS, dst: CRS
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Vectorised coordinate transformation (x = easting/longitude first)."""
+    if src.equals(dst, ignore_axis_order=True):
+        return x, y
+    transformer = Transformer.from_crs(src, dst, always_xy=True)
+    tx, ty = transformer.transform(x, y, errcheck=False)
+    tx = np.asarray(tx, dtype=np.float64)
+    ty = np.asarray(ty, dtype=np.float64)
+    bad = ~(np.isfinite(tx) & np.isfinite(ty))
+    tx[bad] = np.nan
+    ty[bad] = np.nan
+    return tx, ty
+
+
+def normalize_codes(values: pd.Series) -> pd.Series:
+    """Municipality codes as 4-character text: ``253`` and ``"253"`` become ``"0253"``.
+
+    Examples
+    --------
+    >>> normalize_codes(pd.Series([253, "0265", None, " 360 "])).tolist()
+    ['0253', '0265', nan, '0360']
+    """
+    def one(value: object) -> object:
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            return np.nan
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = str(value).strip()
+        return text.zfill(4) if text.isdigit() and len(text) < 4 else text
+
+    unique = pd.unique(values.astype(object))
+    mapping = {v: one(v) for v in unique if not _is_missing(v)}
+    out = values.astype(object).map(mapping)
+    return out.astype(object).where(out.notna(), np.nan)
+
+
+def _is_missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def pick_columns(
+    columns: Sequence[str],
+    candidates: Sequence[tuple[str, str]],
+    *,
+    source: str,
+    what: str,
+) -> tuple[str, str]:
+    """Find exactly one pair of coordinate columns among well-known names."""
+    lower = {c.lower(): c for c in columns}
+    found = [(lower[a], lower[b]) for a, b in candidates if a in lower and b in lower]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise InputError(Problem(source, f"no {what} columns found among {list(columns)}",
+                                 fix="name them with x = \"...\" and y = \"...\""))
+    raise InputError(Problem(source, f"ambiguous {what} columns: {found}",
+                             fix="choose one pair with x = \"...\" and y = \"...\""))
+
+
+def require_columns(columns: Sequence[str], required: Sequence[str], *, source: str,
+                    what: str) -> None:
+    """Raise one SchemaError listing every missing column."""
+    from ..errors import SchemaError
+
+    problems = missing_columns(columns, required, source=source, what=what)
+    if problems:
+        raise SchemaError(problems)
+
+
+@contextlib.contextmanager
+def reading(source: str, what: str) -> Iterator[None]:
+    """Turn errors from GDAL, Arrow and friends into an InputError naming the file."""
+    try:
+        yield
+    except CoverageGapError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, UnicodeDecodeError) as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(Problem(source, f"cannot read the {what}: {text}",
+                                 fix="check that the file is a valid, complete "
+                                 f"{what} in a supported format")) from exc

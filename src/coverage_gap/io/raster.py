@@ -1,0 +1,127 @@
+"""Reader for operator signal rasters (GeoTIFF or any raster GDAL reads)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import rasterio
+from rasterio.errors import RasterioIOError
+from affine import Affine
+from rasterio.windows import Window
+
+from .. import schema as S
+from ..errors import Problem, RasterError
+from ..layers import SignalRaster
+from ._common import PathLike, crs_name, existing_file, parse_crs, reading
+
+
+def read_signal_raster(
+    path: PathLike,
+    *,
+    name: str | None = None,
+    crs: object | None = None,
+    bounds: Sequence[float] | None = None,
+    band: int = 1,
+    working_crs: object = S.WORKING_CRS,
+) -> SignalRaster:
+    """Read one operator's signal raster (dBm), windowed to ``bounds``.
+
+    Nodata cells (the file's nodata value or mask) become NaN: no signal. The band is
+    read once; only the window that covers ``bounds`` (the households' extent) is read,
+    which keeps memory small at national scale.
+
+    Parameters
+    ----------
+    path
+        GeoTIFF (or any raster GDAL reads).
+    name
+        Operator name; the file stem by default.
+    crs
+        CRS to assume when the file has none. A file CRS different from the working CRS
+        is an error: sampling a warped raster would change cell values.
+    bounds
+        (xmin, ymin, xmax, ymax) in the working CRS to read; the whole raster if None.
+    band
+        Band number.
+    working_crs
+        The households' CRS.
+
+    Raises
+    ------
+    RasterError
+        No CRS, another CRS, or no overlap with ``bounds``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, rasterio
+    >>> from affine import Affine
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "op.tif"
+    >>> with rasterio.open(p, "w", driver="GTiff", width=2, height=1, count=1, dtype="float32",
+    ...                    crs="EPSG:25832", transform=Affine(100, 0, 0, 0, -100, 100),
+    ...                    nodata=-9999) as dst:
+    ...     dst.write(np.array([[[-90, -9999]]], dtype="float32"))
+    >>> read_signal_raster(p).values.tolist()
+    [[-90.0, nan]]
+    """
+    p = existing_file(path)
+    source = str(p)
+    target = parse_crs(working_crs, source="working_crs")
+    with reading(source, "raster"):
+        try:
+            dataset = rasterio.open(p)
+        except RasterioIOError as exc:
+            raise RasterError(Problem(source, f"not a readable raster ({exc})",
+                                      fix="give a GeoTIFF")) from None
+        with dataset:
+            if dataset.crs is None and crs is None:
+                raise RasterError(Problem(source, "the raster has no CRS",
+                                          fix="pass crs=\"EPSG:25832\" (or set it with "
+                                          "gdal_edit.py -a_srs)"))
+            raster_crs = parse_crs(dataset.crs if dataset.crs is not None else crs,
+                                   source=source)
+            if not raster_crs.equals(target, ignore_axis_order=True):
+                raise RasterError(Problem(
+                    source,
+                    f"the raster is in {crs_name(raster_crs)}, not the working CRS "
+                    f"{crs_name(target)}",
+                    fix=f"reproject it with gdalwarp -t_srs {crs_name(target)} (nearest "
+                    "neighbour), or choose it as the working CRS",
+                ))
+            if band < 1 or band > dataset.count:
+                raise RasterError(Problem(source, f"band {band} does not exist "
+                                          f"(the raster has {dataset.count})", fix="pick a band"))
+            window = Window(0, 0, dataset.width, dataset.height)
+            if bounds is not None:
+                window = _window(dataset, bounds, source)
+            data = dataset.read(band, window=window, masked=True)
+            t = dataset.transform
+            col0, row0 = window.col_off, window.row_off
+            transform = Affine(t.a, t.b, t.c + col0 * t.a + row0 * t.b,
+                               t.d, t.e, t.f + col0 * t.d + row0 * t.e)
+    values = np.ma.filled(data.astype(np.float32), np.nan)
+    return SignalRaster(name=name or p.stem, values=values, transform=transform,
+                        crs=crs_name(target), source=source)
+
+
+def _window(dataset: rasterio.io.DatasetReader, bounds: Sequence[float], source: str) -> Window:
+    xmin, ymin, xmax, ymax = bounds
+    rxmin, rymin, rxmax, rymax = dataset.bounds
+    if xmax < rxmin or xmin > rxmax or ymax < rymin or ymin > rymax:
+        raise RasterError(Problem(
+            source,
+            f"the raster (bounds {tuple(round(v) for v in dataset.bounds)}) overlaps none of "
+            f"the households (bounds {tuple(round(v) for v in bounds)})",
+            fix="check that the raster covers the study area and is in the right CRS",
+        ))
+    inverse = ~dataset.transform
+    xs = np.array([xmin, xmax, xmin, xmax])
+    ys = np.array([ymin, ymin, ymax, ymax])
+    cols = inverse.a * xs + inverse.b * ys + inverse.c
+    rows = inverse.d * xs + inverse.e * ys + inverse.f
+    # Whole cells, one cell of margin, clipped to the raster.
+    col0 = max(int(np.floor(cols.min())) - 1, 0)
+    row0 = max(int(np.floor(rows.min())) - 1, 0)
+    col1 = min(int(np.ceil(cols.max())) + 1, dataset.width)
+    row1 = min(int(np.ceil(rows.max())) + 1, dataset.height)
+    return Window(col0, row0, col1 - col0, row1 - row0)

@@ -1,0 +1,148 @@
+"""Reading plain tables (CSV, Parquet) and point coordinates from GeoParquet, fast.
+
+CSV goes through pyarrow's multithreaded reader; id and code columns are read as text
+so that ``"0253"`` and UUIDs stay as they are. GeoParquet point coordinates are decoded
+straight from the WKB bytes (or the native GeoArrow struct) with numpy, without
+building shapely objects.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import shapely
+from numpy.typing import NDArray
+
+from ..errors import EmptyInputError, InputError, Problem
+from ._common import reading, require_columns
+
+
+def sniff_delimiter(path: Path, encoding: str = "utf-8") -> str:
+    """Guess the delimiter from the header line: ``;``, ``,``, tab or ``|``."""
+    with open(path, encoding=encoding, errors="replace") as handle:
+        header = handle.readline()
+    counts = {d: header.count(d) for d in (";", ",", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_csv(
+    path: Path,
+    *,
+    text_columns: Sequence[str] = (),
+    columns: Sequence[str] | None = None,
+    sep: str | None = None,
+    encoding: str = "utf-8",
+) -> pd.DataFrame:
+    """Read a CSV with pyarrow; ``text_columns`` stay text. Errors name the file."""
+    source = str(path)
+    sep = sep or sniff_delimiter(path, encoding)
+    header = _header(path, sep, encoding)
+    if columns is not None:
+        require_columns(header, list(columns), source=source, what="table")
+    with reading(source, "CSV table"):
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=encoding),
+            parse_options=pacsv.ParseOptions(delimiter=sep),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in text_columns if c in header},
+                include_columns=list(columns) if columns is not None else None,
+                strings_can_be_null=True,
+            ),
+        )
+    if table.num_rows == 0:
+        raise EmptyInputError(Problem(source, "the table has a header but no rows",
+                                      fix="re-export the file"))
+    return table.to_pandas()
+
+
+def _header(path: Path, sep: str, encoding: str) -> list[str]:
+    import csv
+
+    with open(path, encoding=encoding, errors="replace", newline="") as handle:
+        first = next(csv.reader(handle, delimiter=sep), [])
+    return [c.lstrip("\ufeff") for c in first]
+
+
+def read_parquet(path: Path, *, columns: Sequence[str] | None = None) -> tuple[pa.Table, dict]:
+    """Read a (Geo)Parquet file's columns and its ``geo`` metadata (empty when absent)."""
+    source = str(path)
+    with reading(source, "Parquet file"):
+        schema = pq.read_schema(path)
+        meta = schema.metadata or {}
+        geo = json.loads(meta[b"geo"]) if b"geo" in meta else {}
+        if columns is not None:
+            require_columns(schema.names, list(columns), source=source, what="table")
+        table = pq.read_table(path, columns=list(columns) if columns is not None else None)
+    return table, geo
+
+
+def point_xy(column: pa.ChunkedArray | pa.Array, encoding: str, *, source: str
+             ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """x/y of a GeoParquet point column (WKB or native ``point`` encoding); NaN for nulls."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if encoding.lower() == "point":
+        x = pc.struct_field(column, "x").to_numpy(zero_copy_only=False)
+        y = pc.struct_field(column, "y").to_numpy(zero_copy_only=False)
+        valid = column.is_valid().to_numpy(zero_copy_only=False)
+        x = np.where(valid, x, np.nan).astype(np.float64)
+        y = np.where(valid, y, np.nan).astype(np.float64)
+        return x, y
+    if encoding.upper() != "WKB":
+        raise InputError(Problem(source, f"unsupported GeoParquet geometry encoding {encoding!r}",
+                                 fix="write the file with WKB or native point encoding"))
+    return _wkb_points_xy(column, source=source)
+
+
+def _wkb_points_xy(column: pa.Array, *, source: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    if pa.types.is_large_binary(column.type):
+        column = column.cast(pa.binary())
+    n = len(column)
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32, count=n + 1,
+                            offset=column.offset * 4)
+    data = column.buffers()[2]
+    lengths = np.diff(offsets)
+    valid = column.is_valid().to_numpy(zero_copy_only=False) if column.null_count else np.ones(n, bool)
+    # A 2-D WKB point is 21 bytes: byte order, type (1), x, y. Anything else (3-D points,
+    # empty points, other types) goes through shapely, which is slower but general.
+    simple = valid & (lengths == 21)
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8)
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    idx = np.flatnonzero(simple)
+    if idx.size:
+        starts = offsets[:-1][idx].astype(np.int64)
+        rows = raw[starts[:, None] + np.arange(21)]
+        little = rows[:, 0] == 1
+        gtype = np.where(little, rows[:, 1], rows[:, 4])
+        is_point = gtype == 1
+        for endian, mask in (("<", little & is_point), (">", ~little & is_point)):
+            if mask.any():
+                xy = np.ascontiguousarray(rows[mask, 5:21]).view(f"{endian}f8").reshape(-1, 2)
+                x[idx[mask]] = xy[:, 0]
+                y[idx[mask]] = xy[:, 1]
+        if not is_point.all():
+            raise InputError(Problem(source, "the geometry column holds non-point geometries",
+                                     column="geometry", count=int((~is_point).sum()),
+                                     fix="households must be points"))
+    other = np.flatnonzero(valid & ~simple)
+    if other.size:
+        geoms = shapely.from_wkb(np.asarray(column.take(pa.array(other)).to_pylist(), dtype=object))
+        types = shapely.get_type_id(geoms)
+        if not np.isin(types, [0]).all():
+            raise InputError(Problem(source, "the geometry column holds non-point geometries",
+                                     column="geometry", count=int((types != 0).sum()),
+                                     fix="households must be points"))
+        x[other] = shapely.get_x(geoms)
+        y[other] = shapely.get_y(geoms)
+    return x, y

@@ -1,0 +1,337 @@
+"""Readers for household points, municipality boundaries and coverage polygons.
+
+Formats: CSV (x/y or lon/lat columns plus an explicit CRS), GeoParquet (point
+coordinates decoded without shapely), and every vector format GDAL reads through
+pyogrio (GeoPackage, GeoJSON, Shapefile, FlatGeobuf, ...). Every layer is brought to the
+working CRS (EPSG:25832 unless told otherwise); a layer without a CRS is an error unless
+the caller states it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from .. import schema as S
+from ..errors import CRSError, EmptyInputError, InputError, Problem, SchemaError
+from ..validate import check_coordinates_crs
+from ._common import (
+    PARQUET_SUFFIXES,
+    TABLE_SUFFIXES,
+    PathLike,
+    crs_name,
+    existing_file,
+    normalize_codes,
+    parse_crs,
+    pick_columns,
+    reading,
+    require_columns,
+    resolve_crs,
+    transform_xy,
+)
+from .tabular import point_xy, read_csv, read_parquet
+
+log = logging.getLogger(__name__)
+
+_XY_CANDIDATES = (
+    ("x", "y"),
+    ("lon", "lat"),
+    ("lng", "lat"),
+    ("longitude", "latitude"),
+    ("easting", "northing"),
+    ("etrs89koordinat_øst", "etrs89koordinat_nord"),
+    ("etrs89koordinat_oest", "etrs89koordinat_nord"),
+    ("wgs84koordinat_længde", "wgs84koordinat_bredde"),
+)
+
+
+def _read_vector(path: Path, *, columns: list[str] | None, layer: str | int | None
+                 ) -> gpd.GeoDataFrame:
+    source = str(path)
+    with reading(source, "vector file"):
+        info = pyogrio.read_info(path, layer=layer)
+        if columns is not None:
+            require_columns(list(info["fields"]), columns, source=source, what="layer")
+        frame = pyogrio.read_dataframe(path, layer=layer, columns=columns)
+    if len(frame) == 0:
+        raise EmptyInputError(Problem(source, "the layer has no features",
+                                      fix="check the path and the layer name"))
+    return frame
+
+
+def read_households(
+    path: PathLike,
+    *,
+    id: str = S.ADDRESS_ID,
+    households: str | None = None,
+    municipality: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    crs: object | None = None,
+    layer: str | int | None = None,
+    working_crs: object = S.WORKING_CRS,
+) -> pd.DataFrame:
+    """Read household address points into the canonical household table.
+
+    Parameters
+    ----------
+    path
+        CSV, GeoParquet/Parquet, GeoPackage, GeoJSON, Shapefile or another vector file.
+    id
+        Column with the address id (read as text).
+    households
+        Column with households (or dwellings) per address; 1 per address when ``None``.
+    municipality
+        Optional column with a declared municipality code, kept as
+        ``declared_municipality_code`` (normalised to 4-digit text).
+    x, y
+        Coordinate columns of a CSV or plain Parquet file; found among common names
+        (``x``/``y``, ``lon``/``lat``, DAWA's ``etrs89koordinat_øst``/``_nord``) when
+        not given.
+    crs
+        CRS of the coordinates. Required for CSV and plain Parquet; for files with a
+        CRS of their own it must agree with it.
+    layer
+        Layer of a multi-layer file (GeoPackage).
+    working_crs
+        CRS of the returned coordinates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``address_id``, ``households``, ``x``, ``y`` (and
+        ``declared_municipality_code``), with ``attrs["crs"]``, ``attrs["source"]`` and
+        ``attrs["households_column"]``. Row order and index follow the file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "h.csv"
+    >>> _ = p.write_text("id,lon,lat,hh\\na1,12.0,55.5,2\\n")
+    >>> t = read_households(p, id="id", households="hh", crs="EPSG:4326")
+    >>> t[["address_id", "households"]].values.tolist(), round(t["x"].iloc[0])
+    ([['a1', 2]], 689481)
+    """
+    p = existing_file(path)
+    source = str(p)
+    wanted = [c for c in (id, households, municipality) if c]
+    suffix = p.suffix.lower()
+    if suffix in TABLE_SUFFIXES or suffix in PARQUET_SUFFIXES:
+        if suffix in TABLE_SUFFIXES:
+            frame = read_csv(p, text_columns=[c for c in (id, municipality) if c])
+            geo: dict = {}
+        else:
+            table, geo = read_parquet(p)
+            frame = None
+        if geo:
+            primary = geo.get("primary_column", "geometry")
+            meta = geo["columns"][primary]
+            require_columns(table.column_names, wanted, source=source, what="household")
+            xs, ys = point_xy(table.column(primary), meta.get("encoding", "WKB"), source=source)
+            # GeoParquet: a missing "crs" key means OGC:CRS84; an explicit null means unknown.
+            file_crs = meta["crs"] if "crs" in meta else "OGC:CRS84"
+            frame = table.select(wanted).to_pandas()
+        else:
+            if frame is None:
+                frame = table.to_pandas()
+            if x is None or y is None:
+                x, y = pick_columns(list(frame.columns), _XY_CANDIDATES, source=source,
+                                    what="coordinate")
+            require_columns(list(frame.columns), [*wanted, x, y], source=source,
+                            what="household")
+            xs = _numeric(frame[x], source=source, column=x)
+            ys = _numeric(frame[y], source=source, column=y)
+            file_crs = None
+            if crs is None:
+                raise InputError(Problem(source, "a table of coordinates needs an explicit CRS",
+                                         fix="pass crs=\"EPSG:25832\" for ETRS89/UTM 32N "
+                                         "metres or crs=\"EPSG:4326\" for lon/lat"))
+    else:
+        gdf = _read_vector(p, columns=wanted, layer=layer)
+        geoms = gdf.geometry.array
+        types = np.asarray(shapely.get_type_id(geoms))
+        if not np.isin(types, [-1, 0]).all():
+            raise SchemaError(Problem(source, "household geometries must be points",
+                                      column="geometry", count=int((~np.isin(types, [-1, 0])).sum()),
+                                      fix="use address points, not polygons or lines"))
+        xs = np.asarray(shapely.get_x(geoms), dtype=np.float64)
+        ys = np.asarray(shapely.get_y(geoms), dtype=np.float64)
+        file_crs = gdf.crs
+        frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    layer_crs = resolve_crs(file_crs, crs, source=source)
+    target = parse_crs(working_crs, source="working_crs")
+    crs_problems = check_coordinates_crs(xs, ys, layer_crs, source=source)
+    if crs_problems:
+        raise CRSError(crs_problems)
+    xs, ys = transform_xy(xs, ys, layer_crs, target)
+
+    out = pd.DataFrame(index=frame.index)
+    out[S.ADDRESS_ID] = frame[id].astype("string[pyarrow]")
+    # Counts are checked (and made int64) by validate_households, which names bad rows.
+    out[S.HOUSEHOLDS] = frame[households] if households else np.ones(len(frame), dtype=np.int64)
+    out[S.X] = xs
+    out[S.Y] = ys
+    if municipality:
+        out[S.DECLARED_MUNICIPALITY] = normalize_codes(frame[municipality])
+    out.attrs.update(crs=crs_name(target), source=source, households_column=households)
+    log.info("read %d addresses from %s", len(out), source)
+    return out
+
+
+def _numeric(values: pd.Series, *, source: str, column: str) -> np.ndarray:
+    """Coordinates as float64; text that is not a number becomes NaN (an invalid row)."""
+    return pd.to_numeric(values, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+
+
+def read_municipalities(
+    path: PathLike,
+    *,
+    code: str = "code",
+    name: str = "name",
+    crs: object | None = None,
+    layer: str | int | None = None,
+    codes: list[str] | None = None,
+    working_crs: object = S.WORKING_CRS,
+) -> gpd.GeoDataFrame:
+    """Read municipality polygons with a code and a name column.
+
+    Codes are kept as text and normalised to four digits (``253`` → ``"0253"``).
+
+    Parameters
+    ----------
+    path
+        Any vector file GDAL reads (GeoPackage, GeoJSON, Shapefile, GeoParquet, ...).
+    code, name
+        Columns with the municipality code and name.
+    crs
+        CRS to assume when the file has none (an error otherwise).
+    layer
+        Layer of a multi-layer file.
+    codes
+        Keep only these municipality codes; a code not in the file is an error.
+    working_crs
+        CRS of the returned polygons.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``municipality_code``, ``municipality_name``, ``geometry`` in the working CRS,
+        with ``attrs["source"]``. Not yet validated: see
+        :func:`coverage_gap.validate_municipalities`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, shapely
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.geojson"
+    >>> _ = gpd.GeoDataFrame({"kode": [253], "navn": ["Greve"]},
+    ...                      geometry=[shapely.box(700000, 6160000, 710000, 6170000)],
+    ...                      crs="EPSG:25832").to_file(p)
+    >>> read_municipalities(p, code="kode", name="navn")["municipality_code"].tolist()
+    ['0253']
+    """
+    p = existing_file(path)
+    source = str(p)
+    if p.suffix.lower() in PARQUET_SUFFIXES:
+        with reading(source, "GeoParquet file"):
+            gdf = gpd.read_parquet(p)
+        require_columns(list(gdf.columns), [code, name], source=source, what="municipality")
+        if len(gdf) == 0:
+            raise EmptyInputError(Problem(source, "the layer has no features",
+                                          fix="check the path"))
+    else:
+        gdf = _read_vector(p, columns=[code, name], layer=layer)
+    layer_crs = resolve_crs(gdf.crs, crs, source=source)
+    out = gpd.GeoDataFrame(
+        {
+            S.MUNICIPALITY_CODE: normalize_codes(gdf[code]).to_numpy(dtype=object),
+            S.MUNICIPALITY_NAME: gdf[name].astype(str).to_numpy(dtype=object),
+        },
+        geometry=gpd.GeoSeries(gdf.geometry.array, crs=layer_crs).to_crs(working_crs).array,
+        crs=parse_crs(working_crs, source="working_crs"),
+    )
+    if codes is not None:
+        wanted = [normalize_codes(pd.Series([c])).iloc[0] for c in codes]
+        present = set(out[S.MUNICIPALITY_CODE])
+        absent = [c for c in wanted if c not in present]
+        if absent:
+            raise SchemaError(Problem(source, f"municipality codes {absent} are not in the file",
+                                      column=code, fix="check the codes against the boundary "
+                                      "file (4-digit text such as \"0253\")"))
+        out = out[out[S.MUNICIPALITY_CODE].isin(wanted)].reset_index(drop=True)
+    out.attrs["source"] = source
+    return out
+
+
+def read_coverage_polygons(
+    path: PathLike,
+    *,
+    download: str | None = None,
+    upload: str | None = None,
+    signal: str | None = None,
+    operator: str | None = None,
+    crs: object | None = None,
+    layer: str | int | None = None,
+    working_crs: object = S.WORKING_CRS,
+) -> gpd.GeoDataFrame:
+    """Read coverage polygons (fixed or mobile) with optional speed or signal attributes.
+
+    Parameters
+    ----------
+    path
+        Any vector file GDAL reads, or GeoParquet.
+    download, upload
+        Columns with offered download/upload Mbit/s (renamed ``down_mbps``/``up_mbps``).
+    signal
+        Column with a signal level in dBm (renamed ``signal_dbm``), for mobile polygons.
+    operator
+        Column naming the operator (renamed ``operator``).
+    crs, layer, working_crs
+        As in :func:`read_municipalities`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Polygons in the working CRS; invalid ones repaired (see
+        :func:`coverage_gap.validate.repair_polygons`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, shapely
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "fibre.gpkg"
+    >>> _ = gpd.GeoDataFrame({"down": [1000], "up": [1000]}, geometry=[shapely.box(0, 0, 1, 1)],
+    ...                      crs="EPSG:25832").to_file(p)
+    >>> read_coverage_polygons(p, download="down", upload="up").columns.tolist()
+    ['down_mbps', 'up_mbps', 'geometry']
+    """
+    p = existing_file(path)
+    source = str(p)
+    renames = {c: new for c, new in ((download, S.DOWN), (upload, S.UP), (signal, "signal_dbm"),
+                                     (operator, "operator")) if c}
+    if p.suffix.lower() in PARQUET_SUFFIXES:
+        with reading(source, "GeoParquet file"):
+            gdf = gpd.read_parquet(p)
+        require_columns(list(gdf.columns), list(renames), source=source, what="coverage")
+    else:
+        gdf = _read_vector(p, columns=list(renames), layer=layer)
+    layer_crs = resolve_crs(gdf.crs, crs, source=source)
+    out = gpd.GeoDataFrame(
+        {new: gdf[old].to_numpy() for old, new in renames.items()},
+        geometry=gpd.GeoSeries(gdf.geometry.array, crs=layer_crs).to_crs(working_crs).array,
+        crs=parse_crs(working_crs, source="working_crs"),
+    )
+    for column in (S.DOWN, S.UP, "signal_dbm"):
+        if column in out:
+            out[column] = _numeric(out[column], source=source, column=column)
+    from ..validate import repair_polygons
+
+    out, problems = repair_polygons(out, source=source)
+    for problem in problems:
+        log.warning("%s", problem)
+    out.attrs["source"] = source
+    return out

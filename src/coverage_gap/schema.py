@@ -1,0 +1,53 @@
+"""Canonical column names and the working CRS.
+
+Every frame that crosses a module boundary uses these names; units are part of the
+name (``down_mbps``, ``distance_m``, ``signal_dbm``).
+
+Household table (returned by :func:`coverage_gap.read_households`)
+    ``address_id`` (string, unique), ``households`` (int64, >= 0), ``x`` and ``y``
+    (float64, metres in the working CRS; NaN marks a row without a usable point),
+    optionally ``declared_municipality_code`` (string). The CRS travels in
+    ``frame.attrs["crs"]``; a :class:`geopandas.GeoDataFrame` of points is accepted
+    wherever a household table is.
+
+Municipality layer (:func:`coverage_gap.read_municipalities`)
+    GeoDataFrame with ``municipality_code`` (4-character text, e.g. ``"0253"``),
+    ``municipality_name`` and polygon ``geometry``; one row per code.
+
+Fixed offers (:func:`coverage_gap.read_fixed_offers`)
+    ``address_id``, ``down_mbps``, ``up_mbps`` (float64; NaN upload = not stated),
+    optionally ``technology``; several rows per address allowed.
+
+Per-household result (:func:`coverage_gap.classify_households`)
+    The household columns plus ``municipality_code``, ``assignment`` (one of
+    :data:`ASSIGNMENTS`), ``distance_m``, ``fixed_down_mbps``, ``fixed_up_mbps``,
+    ``fixed_served``, ``mobile_signal_dbm``, ``mobile_down_mbps``, ``mobile_up_mbps``,
+    ``mobile_served``, ``underserved``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+WORKING_CRS: Final = "EPSG:25832"
+
+ADDRESS_ID: Final = "address_id"
+HOUSEHOLDS: Final = "households"
+X: Final = "x"
+Y: Final = "y"
+DECLARED_MUNICIPALITY: Final = "declared_municipality_code"
+
+MUNICIPALITY_CODE: Final = "municipality_code"
+MUNICIPALITY_NAME: Final = "municipality_name"
+
+DOWN: Final = "down_mbps"
+UP: Final = "up_mbps"
+TECHNOLOGY: Final = "technology"
+
+ASSIGNMENT: Final = "assignment"
+DISTANCE: Final = "distance_m"
+
+#: How a household got (or did not get) its municipality.
+ASSIGNMENTS: Final = ("inside", "nearest", "unassigned", "invalid")
+
+REGION_CODE: Final = "region"

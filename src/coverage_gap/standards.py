@@ -1,0 +1,191 @@
+"""Service standards: what "served" means, stated explicitly.
+
+A :class:`ServiceStandard` is a frozen dataclass of thresholds plus the rule that turns
+fixed and mobile service into "under-served". Named presets cover the definitions in use
+in Denmark and abroad; :func:`get_standard` looks them up by name.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+from typing import Literal
+
+from .errors import ConfigError
+
+UnderservedRule = Literal["no_fixed", "no_fixed_and_no_mobile", "no_mobile"]
+MissingUpload = Literal["unserved", "download_only"]
+
+_RULE_TEXT = {
+    "en": {
+        "no_fixed": "no fixed service at the standard",
+        "no_fixed_and_no_mobile": "neither fixed nor mobile service at the standard",
+        "no_mobile": "no mobile service at the standard",
+    },
+    "da": {
+        "no_fixed": "ingen fast forbindelse på niveauet",
+        "no_fixed_and_no_mobile": "hverken fast eller mobil forbindelse på niveauet",
+        "no_mobile": "ingen mobil forbindelse på niveauet",
+    },
+}
+
+
+def _num(value: float, lang: str = "en") -> str:
+    text = f"{value:g}"
+    return text.replace(".", ",") if lang == "da" else text
+
+
+@dataclass(frozen=True)
+class ServiceStandard:
+    """An explicit, technology-neutral definition of adequate service.
+
+    Parameters
+    ----------
+    name
+        Short name shown in tables and figure footers, e.g. ``"100/30"``.
+    fixed_down_mbps, fixed_up_mbps
+        Minimum fixed download and upload (Mbit/s). One offer must meet both. ``None``
+        for upload means no upload requirement; ``None`` for download means fixed
+        service is not assessed.
+    mobile_min_dbm
+        Minimum signal (RSRP, dBm) of the best operator, used with signal rasters or
+        signal polygons.
+    mobile_down_mbps, mobile_up_mbps
+        Minimum mobile download/upload (Mbit/s), used with per-address mobile speeds.
+    underserved
+        ``"no_fixed"``: no fixed offer meets the standard; ``"no_fixed_and_no_mobile"``:
+        neither fixed nor mobile does; ``"no_mobile"``: no mobile service does.
+    missing_upload
+        How an offer without an upload figure counts: ``"unserved"`` (it cannot prove
+        the upload threshold; the conservative default) or ``"download_only"`` (judged
+        on download alone).
+
+    Examples
+    --------
+    >>> s = ServiceStandard("100/30", fixed_down_mbps=100, fixed_up_mbps=30)
+    >>> s.describe()
+    'fixed ≥ 100/30 Mbit/s; under-served = no fixed service at the standard'
+    >>> s.with_rule("no_fixed_and_no_mobile", mobile_min_dbm=-105).mobile_min_dbm
+    -105
+    """
+
+    name: str
+    fixed_down_mbps: float | None = None
+    fixed_up_mbps: float | None = None
+    mobile_min_dbm: float | None = None
+    mobile_down_mbps: float | None = None
+    mobile_up_mbps: float | None = None
+    underserved: UnderservedRule = "no_fixed"
+    missing_upload: MissingUpload = "unserved"
+
+    def __post_init__(self) -> None:
+        problems = []
+        for field_name in ("fixed_down_mbps", "fixed_up_mbps", "mobile_down_mbps", "mobile_up_mbps"):
+            value = getattr(self, field_name)
+            if value is not None and (not math.isfinite(value) or value < 0):
+                problems.append(f"{field_name} must be a finite number >= 0, got {value!r}")
+        if self.mobile_min_dbm is not None and not math.isfinite(self.mobile_min_dbm):
+            problems.append(f"mobile_min_dbm must be finite, got {self.mobile_min_dbm!r}")
+        if self.underserved not in _RULE_TEXT["en"]:
+            problems.append(
+                f"underserved must be one of {sorted(_RULE_TEXT['en'])}, got {self.underserved!r}"
+            )
+        if self.missing_upload not in ("unserved", "download_only"):
+            problems.append(
+                f"missing_upload must be 'unserved' or 'download_only', got {self.missing_upload!r}"
+            )
+        if self.uses_fixed and self.fixed_down_mbps is None:
+            problems.append(f"rule {self.underserved!r} needs fixed_down_mbps")
+        if self.uses_mobile and not self.has_mobile_threshold:
+            problems.append(
+                f"rule {self.underserved!r} needs mobile_min_dbm or mobile_down_mbps"
+            )
+        if problems:
+            raise ConfigError(f"service standard {self.name!r}: " + "; ".join(problems))
+
+    @property
+    def uses_fixed(self) -> bool:
+        """Whether the under-served rule looks at fixed service."""
+        return self.underserved in ("no_fixed", "no_fixed_and_no_mobile")
+
+    @property
+    def uses_mobile(self) -> bool:
+        """Whether the under-served rule looks at mobile service."""
+        return self.underserved in ("no_mobile", "no_fixed_and_no_mobile")
+
+    @property
+    def has_mobile_threshold(self) -> bool:
+        """Whether any mobile threshold (signal or speed) is set."""
+        return self.mobile_min_dbm is not None or self.mobile_down_mbps is not None
+
+    def with_rule(self, underserved: UnderservedRule, **changes: object) -> ServiceStandard:
+        """Return a copy with another under-served rule (and other fields changed)."""
+        return replace(self, underserved=underserved, **changes)  # type: ignore[arg-type]
+
+    def describe(self, lang: str = "en") -> str:
+        """One line stating the thresholds and the rule, for footers and tables.
+
+        Parameters
+        ----------
+        lang
+            ``"en"`` or ``"da"``.
+        """
+        texts = _RULE_TEXT["da" if lang == "da" else "en"]
+        parts = []
+        if self.fixed_down_mbps is not None:
+            speed = _num(self.fixed_down_mbps, lang)
+            if self.fixed_up_mbps is not None:
+                speed += "/" + _num(self.fixed_up_mbps, lang)
+            parts.append(("fast" if lang == "da" else "fixed") + f" ≥ {speed} Mbit/s")
+        mobile = []
+        if self.mobile_min_dbm is not None:
+            mobile.append(f"≥ {_num(self.mobile_min_dbm, lang)} dBm")
+        if self.mobile_down_mbps is not None:
+            speed = _num(self.mobile_down_mbps, lang)
+            if self.mobile_up_mbps is not None:
+                speed += "/" + _num(self.mobile_up_mbps, lang)
+            mobile.append(f"≥ {speed} Mbit/s")
+        if mobile:
+            parts.append(("mobil " if lang == "da" else "mobile ") + " or ".join(mobile))
+        label = "underforsynet" if lang == "da" else "under-served"
+        return "; ".join(parts) + f"; {label} = {texts[self.underserved]}"
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the fields as a plain dict (for manifests)."""
+        return asdict(self)
+
+
+DK_100_30 = ServiceStandard("100/30", fixed_down_mbps=100, fixed_up_mbps=30)
+"""Danish broadband goal: fixed ≥ 100 Mbit/s down and ≥ 30 Mbit/s up."""
+
+GIGABIT = ServiceStandard("gigabit", fixed_down_mbps=1000)
+"""EU Digital Decade: fixed ≥ 1000 Mbit/s down (no upload requirement)."""
+
+BASIC_10_1 = ServiceStandard("10/1", fixed_down_mbps=10, fixed_up_mbps=1)
+"""Basic broadband (UK USO "decent broadband"): fixed ≥ 10/1 Mbit/s."""
+
+MOBILE_30_3 = ServiceStandard(
+    "mobile 30/3", mobile_down_mbps=30, mobile_up_mbps=3, underserved="no_mobile"
+)
+"""Danish mobile coverage obligations: mobile ≥ 30/3 Mbit/s."""
+
+PRESETS: dict[str, ServiceStandard] = {
+    s.name: s for s in (DK_100_30, GIGABIT, BASIC_10_1, MOBILE_30_3)
+}
+"""Named presets, by :attr:`ServiceStandard.name`."""
+
+
+def get_standard(name: str) -> ServiceStandard:
+    """Return the preset called ``name``.
+
+    Examples
+    --------
+    >>> get_standard("100/30").fixed_up_mbps
+    30
+    """
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown service standard {name!r}; presets are {sorted(PRESETS)}"
+        ) from None

@@ -1,0 +1,332 @@
+"""Validation: checks that collect every problem of a layer before anything is computed.
+
+Each ``validate_*`` function returns the (possibly repaired) layer and a list of
+:class:`~coverage_gap.errors.Problem`; nothing is raised here, so that a run can report
+the problems of all its inputs at once (see :class:`~coverage_gap.errors.ProblemLog`).
+Errors stop the run; warnings (repaired polygons, rows without a point) are reported in
+the manifest and the reconciliation table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from . import schema as S
+from .errors import Problem
+from .keys import duplicated_keys
+
+_FIRST = 5
+
+
+def _first(labels: Iterable[object]) -> tuple[object, ...]:
+    out = []
+    for label in labels:
+        out.append(label.item() if isinstance(label, np.generic) else label)
+        if len(out) == _FIRST:
+            break
+    return tuple(out)
+
+
+def missing_columns(
+    columns: Iterable[str], required: Sequence[str], *, source: str, what: str
+) -> list[Problem]:
+    """Problems for each required column that is absent, naming what is there.
+
+    Examples
+    --------
+    >>> [p.column for p in missing_columns(["a", "b"], ["a", "c"], source="f.csv", what="id")]
+    ['c']
+    """
+    present = list(columns)
+    return [
+        Problem(
+            source,
+            f"{what} column '{name}' not found; columns are {present}",
+            fix=f"name the {what} column in the configuration (or rename it to '{name}')",
+            column=name,
+        )
+        for name in required
+        if name not in present
+    ]
+
+
+def check_coordinates_crs(
+    x: np.ndarray, y: np.ndarray, crs: CRS, *, source: str
+) -> list[Problem]:
+    """Detect lon/lat declared as projected metres, and the reverse.
+
+    Examples
+    --------
+    >>> from pyproj import CRS
+    >>> probs = check_coordinates_crs(np.array([12.1]), np.array([55.6]), CRS(25832), source="a")
+    >>> "lon/lat" in probs[0].message
+    True
+    """
+    finite = np.isfinite(x) & np.isfinite(y)
+    if not finite.any():
+        return []
+    xs, ys = x[finite], y[finite]
+    looks_degrees = bool((np.abs(xs) <= 180).all() and (np.abs(ys) <= 90).all())
+    if crs.is_geographic and not looks_degrees:
+        return [
+            Problem(
+                source,
+                f"coordinates are declared as {crs.to_string()} (degrees) but reach "
+                f"x={float(np.abs(xs).max()):.0f}, y={float(np.abs(ys).max()):.0f}: they look like metres",
+                fix="declare the projected CRS of the file, e.g. crs = \"EPSG:25832\"",
+            )
+        ]
+    if crs.is_projected and looks_degrees and xs.size and float(np.ptp(xs)) < 360:
+        return [
+            Problem(
+                source,
+                f"coordinates are declared as {crs.to_string()} (metres) but all lie within "
+                "±180/±90: they look like lon/lat degrees",
+                fix="declare crs = \"EPSG:4326\" for longitude/latitude columns",
+            )
+        ]
+    return []
+
+
+def validate_households(frame: pd.DataFrame, *, source: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check a household table in canonical form (see :mod:`coverage_gap.schema`).
+
+    Errors: no rows, missing columns, no CRS, coordinates contradicting the CRS, null or
+    duplicate address ids, negative, missing or fractional household counts. Warnings:
+    rows without finite coordinates (kept, marked invalid by the classification, and
+    counted in the reconciliation).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"address_id": ["a", "a"], "households": [1, 1],
+    ...                   "x": [700000.0, 700010.0], "y": [6.1e6, 6.1e6]})
+    >>> t.attrs["crs"] = "EPSG:25832"
+    >>> _, problems = validate_households(t, source="t.csv")
+    >>> problems[0].message
+    'duplicate address ids: every address must appear once'
+    """
+    problems: list[Problem] = []
+    if len(frame) == 0:
+        return frame, [Problem(source, "the household layer has no rows",
+                               fix="check the path, layer name and filters")]
+    problems += missing_columns(
+        frame.columns, [S.ADDRESS_ID, S.HOUSEHOLDS, S.X, S.Y], source=source, what="household"
+    )
+    if problems:
+        return frame, problems
+    crs = frame.attrs.get("crs")
+    if crs is None:
+        problems.append(Problem(source, "the household layer has no CRS",
+                                fix="state it, e.g. crs = \"EPSG:25832\""))
+    ids = frame[S.ADDRESS_ID]
+    null_ids = ids.isna().to_numpy()
+    if null_ids.any():
+        problems.append(Problem(source, "address ids are missing", column=S.ADDRESS_ID,
+                                rows=_first(frame.index[null_ids]), count=int(null_ids.sum()),
+                                fix="give every address an id, or drop those rows"))
+    n_dup, dup_keys = duplicated_keys(ids)
+    if n_dup:
+        problems.append(Problem(source, "duplicate address ids: every address must appear once",
+                                column=S.ADDRESS_ID, rows=tuple(dup_keys), count=n_dup,
+                                fix="put dwellings of one address in its household count "
+                                "instead of repeating the address"))
+    count_problems = _check_counts(frame[S.HOUSEHOLDS], source=source, column=S.HOUSEHOLDS)
+    problems += count_problems
+    if not count_problems and frame[S.HOUSEHOLDS].dtype != np.int64:
+        attrs = dict(frame.attrs)
+        frame = frame.copy()
+        frame[S.HOUSEHOLDS] = pd.to_numeric(frame[S.HOUSEHOLDS]).astype(np.int64)
+        frame.attrs = attrs
+    x = frame[S.X].to_numpy(dtype=np.float64)
+    y = frame[S.Y].to_numpy(dtype=np.float64)
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if bad.any():
+        problems.append(Problem(source, "rows without finite coordinates; counted as invalid",
+                                column=f"{S.X}/{S.Y}", rows=_first(frame.index[bad]),
+                                count=int(bad.sum()), severity="warning",
+                                fix="geocode these addresses or drop them explicitly"))
+        if bad.all():
+            problems.append(Problem(source, "no row has usable coordinates",
+                                    column=f"{S.X}/{S.Y}",
+                                    fix="check the coordinate column names and the CRS"))
+    if crs is not None:
+        problems += check_coordinates_crs(x, y, CRS.from_user_input(crs), source=source)
+    return frame, problems
+
+
+def _check_counts(values: pd.Series, *, source: str, column: str) -> list[Problem]:
+    problems: list[Problem] = []
+    numeric = pd.to_numeric(values, errors="coerce")
+    not_number = numeric.isna() & values.notna()
+    missing = values.isna()
+    as_float = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
+    negative = as_float < 0
+    fractional = np.isfinite(as_float) & (as_float != np.round(as_float))
+    for mask, message in (
+        (not_number.to_numpy(), "household counts that are not numbers"),
+        (missing.to_numpy(), "missing household counts"),
+        (negative, "negative household counts"),
+        (fractional, "household counts that are not whole numbers"),
+    ):
+        if mask.any():
+            problems.append(Problem(source, message, column=column,
+                                    rows=_first(values.index[mask]), count=int(mask.sum()),
+                                    fix="household counts must be whole numbers >= 0"))
+    return problems
+
+
+def validate_municipalities(
+    layer: gpd.GeoDataFrame, *, source: str
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Check and repair a municipality layer in canonical form.
+
+    Errors: no rows, missing columns, no CRS, missing codes, non-polygon or empty
+    geometries. Repairs with a warning: invalid polygons (``shapely.make_valid``, keeping
+    polygonal parts); several rows with one code (dissolved into one).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> bow = shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])
+    >>> m = gpd.GeoDataFrame({"municipality_code": ["0001"], "municipality_name": ["A"]},
+    ...                      geometry=[bow], crs="EPSG:25832")
+    >>> fixed, problems = validate_municipalities(m, source="m.gpkg")
+    >>> bool(fixed.geometry.is_valid.all()), problems[0].severity
+    (True, 'warning')
+    """
+    problems: list[Problem] = []
+    if len(layer) == 0:
+        return layer, [Problem(source, "the municipality layer has no rows",
+                               fix="check the path, layer name and selection")]
+    problems += missing_columns(layer.columns, [S.MUNICIPALITY_CODE, S.MUNICIPALITY_NAME],
+                                source=source, what="municipality")
+    if problems:
+        return layer, problems
+    if layer.crs is None:
+        problems.append(Problem(source, "the municipality layer has no CRS",
+                                fix="state it, e.g. crs = \"EPSG:25832\""))
+    codes = layer[S.MUNICIPALITY_CODE]
+    if codes.isna().any():
+        problems.append(Problem(source, "municipality codes are missing",
+                                column=S.MUNICIPALITY_CODE, count=int(codes.isna().sum()),
+                                rows=_first(layer.index[codes.isna().to_numpy()]),
+                                fix="every polygon needs a code"))
+    geoms = layer.geometry.array
+    empty = np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    types = np.asarray(shapely.get_type_id(geoms))
+    not_polygonal = ~empty & ~np.isin(types, [3, 6])
+    if empty.any():
+        problems.append(Problem(source, "empty or missing geometries", column="geometry",
+                                rows=_first(layer.index[empty]), count=int(empty.sum()),
+                                fix="drop those rows or repair them in a GIS"))
+    if not_polygonal.any():
+        problems.append(Problem(source, "geometries that are not polygons", column="geometry",
+                                rows=_first(layer.index[not_polygonal]),
+                                count=int(not_polygonal.sum()),
+                                fix="municipalities must be Polygon or MultiPolygon"))
+    if any(p.severity == "error" for p in problems):
+        return layer, problems
+    layer, repair_problems = repair_polygons(layer, source=source)
+    problems += repair_problems
+    if codes.duplicated().any():
+        dup = codes[codes.duplicated()].unique()
+        problems.append(Problem(source, "several polygons share a code; dissolved into one",
+                                column=S.MUNICIPALITY_CODE, rows=_first(dup), count=len(dup),
+                                severity="warning"))
+        layer = layer.dissolve(by=S.MUNICIPALITY_CODE, as_index=False, aggfunc="first")
+        layer = layer[[S.MUNICIPALITY_CODE, S.MUNICIPALITY_NAME, "geometry"]]
+    return layer.reset_index(drop=True), problems
+
+
+def repair_polygons(layer: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Repair invalid polygons with ``make_valid``, keeping only their polygonal parts.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> bow = shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])
+    >>> g = gpd.GeoDataFrame(geometry=[bow], crs="EPSG:25832")
+    >>> repaired, problems = repair_polygons(g, source="g")
+    >>> float(repaired.area.iloc[0]), len(problems)
+    (50.0, 1)
+    """
+    geoms = layer.geometry.array
+    invalid = ~np.asarray(shapely.is_valid(geoms))
+    if not invalid.any():
+        return layer, []
+    fixed = np.asarray(geoms, dtype=object).copy()
+    repaired = shapely.make_valid(fixed[invalid])
+    # make_valid may return a collection with stray lines; keep the area only.
+    fixed[invalid] = [_polygonal_part(g) for g in repaired]
+    out = layer.copy()
+    out[out.geometry.name] = gpd.GeoSeries(fixed, index=layer.index, crs=layer.crs)
+    problem = Problem(source, "invalid polygons were repaired with make_valid",
+                      column="geometry", rows=_first(layer.index[invalid]),
+                      count=int(invalid.sum()), severity="warning",
+                      fix="repair the source file to silence this warning")
+    return out, [problem]
+
+
+def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
+    if shapely.get_type_id(geom) in (3, 6):
+        return geom
+    parts = shapely.get_parts(geom)
+    polys = [p for p in parts if shapely.get_type_id(p) in (3, 6)]
+    return shapely.union_all(polys) if polys else shapely.Polygon()
+
+
+def validate_offers(
+    offers: pd.DataFrame, *, source: str, what: str = "fixed"
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check an offer table (``address_id``, ``down_mbps``, ``up_mbps``).
+
+    Errors: no rows, missing columns, missing address ids, missing, negative or
+    non-numeric download speeds, negative uploads. A missing upload is allowed: how it
+    counts is the service standard's ``missing_upload`` option.
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"address_id": ["a"], "down_mbps": [-1.0], "up_mbps": [1.0]})
+    >>> [p.message for p in validate_offers(o, source="o.csv")[1]]
+    ['negative download speeds']
+    """
+    problems: list[Problem] = []
+    if len(offers) == 0:
+        return offers, [Problem(source, f"the {what} offer table has no rows",
+                                fix="check the path and filters")]
+    problems += missing_columns(offers.columns, [S.ADDRESS_ID, S.DOWN, S.UP],
+                                source=source, what=f"{what} offer")
+    if problems:
+        return offers, problems
+    null_ids = offers[S.ADDRESS_ID].isna().to_numpy()
+    if null_ids.any():
+        problems.append(Problem(source, "offers without an address id", column=S.ADDRESS_ID,
+                                rows=_first(offers.index[null_ids]), count=int(null_ids.sum()),
+                                fix="every offer must name its address"))
+    for column, required in ((S.DOWN, True), (S.UP, False)):
+        values = offers[column]
+        numeric = pd.to_numeric(values, errors="coerce")
+        text = (numeric.isna() & values.notna()).to_numpy()
+        if text.any():
+            problems.append(Problem(source, "speeds that are not numbers", column=column,
+                                    rows=_first(offers.index[text]), count=int(text.sum()),
+                                    fix="speeds are Mbit/s as numbers; leave the cell empty "
+                                    "when nothing is offered"))
+        as_float = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
+        if required and np.isnan(as_float).any() and not text.any():
+            mask = np.isnan(as_float)
+            problems.append(Problem(source, "offers without a download speed", column=column,
+                                    rows=_first(offers.index[mask]), count=int(mask.sum()),
+                                    fix="drop rows of technologies that are not offered"))
+        negative = as_float < 0
+        if negative.any():
+            problems.append(Problem(source, f"negative {'download' if required else 'upload'} speeds",
+                                    column=column, rows=_first(offers.index[negative]),
+                                    count=int(negative.sum()), fix="speeds must be >= 0"))
+    return offers, problems
