@@ -216,6 +216,10 @@ def summarize_gap(
     low, high = wilson_interval(underserved_households, households, confidence)
     table["share_ci_low"] = low
     table["share_ci_high"] = high
+    order = [S.MUNICIPALITY_NAME, "addresses", "households", "underserved_households",
+             "underserved_share", "share_ci_low", "share_ci_high", "fixed_unserved_households",
+             "mobile_unserved_households", "unserved_both_households"]
+    table = table[order]
     for name, value in provenance.columns().items():
         table[name] = value
     table.attrs["provenance"] = provenance

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import rasterio
 from rasterio.errors import RasterioIOError
 from affine import Affine
+from pyproj import CRS
 from rasterio.windows import Window
 
 from .. import schema as S
@@ -56,6 +58,7 @@ def read_signal_raster(
     --------
     >>> import tempfile, pathlib, rasterio
     >>> from affine import Affine
+from pyproj import CRS
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "op.tif"
     >>> with rasterio.open(p, "w", driver="GTiff", width=2, height=1, count=1, dtype="float32",
     ...                    crs="EPSG:25832", transform=Affine(100, 0, 0, 0, -100, 100),
@@ -67,41 +70,77 @@ def read_signal_raster(
     p = existing_file(path)
     source = str(p)
     target = parse_crs(working_crs, source="working_crs")
-    with reading(source, "raster"):
-        try:
-            dataset = rasterio.open(p)
-        except RasterioIOError as exc:
-            raise RasterError(Problem(source, f"not a readable raster ({exc})",
-                                      fix="give a GeoTIFF")) from None
-        with dataset:
-            if dataset.crs is None and crs is None:
-                raise RasterError(Problem(source, "the raster has no CRS",
-                                          fix="pass crs=\"EPSG:25832\" (or set it with "
-                                          "gdal_edit.py -a_srs)"))
-            raster_crs = parse_crs(dataset.crs if dataset.crs is not None else crs,
-                                   source=source)
-            if not raster_crs.equals(target, ignore_axis_order=True):
-                raise RasterError(Problem(
-                    source,
-                    f"the raster is in {crs_name(raster_crs)}, not the working CRS "
-                    f"{crs_name(target)}",
-                    fix=f"reproject it with gdalwarp -t_srs {crs_name(target)} (nearest "
-                    "neighbour), or choose it as the working CRS",
-                ))
-            if band < 1 or band > dataset.count:
-                raise RasterError(Problem(source, f"band {band} does not exist "
-                                          f"(the raster has {dataset.count})", fix="pick a band"))
-            window = Window(0, 0, dataset.width, dataset.height)
-            if bounds is not None:
-                window = _window(dataset, bounds, source)
-            data = dataset.read(band, window=window, masked=True)
-            t = dataset.transform
-            col0, row0 = window.col_off, window.row_off
-            transform = Affine(t.a, t.b, t.c + col0 * t.a + row0 * t.b,
-                               t.d, t.e, t.f + col0 * t.d + row0 * t.e)
+    with reading(source, "raster"), _open(p) as dataset:
+        window = _checked_window(dataset, source, crs=crs, bounds=bounds, band=band,
+                                 target=target)
+        data = dataset.read(band, window=window, masked=True)
+        t = dataset.transform
+        col0, row0 = window.col_off, window.row_off
+        transform = Affine(t.a, t.b, t.c + col0 * t.a + row0 * t.b,
+                           t.d, t.e, t.f + col0 * t.d + row0 * t.e)
     values = np.ma.filled(data.astype(np.float32), np.nan)
     return SignalRaster(name=name or p.stem, values=values, transform=transform,
                         crs=crs_name(target), source=source)
+
+
+def check_signal_raster(
+    path: PathLike,
+    *,
+    name: str | None = None,
+    crs: object | None = None,
+    bounds: Sequence[float] | None = None,
+    band: int = 1,
+    working_crs: object = S.WORKING_CRS,
+) -> None:
+    """Check a raster as :func:`read_signal_raster` would, reading only its header.
+
+    Raises
+    ------
+    RasterError
+        No CRS, another CRS, a missing band, or no overlap with ``bounds``.
+    """
+    p = existing_file(path)
+    source = str(p)
+    target = parse_crs(working_crs, source="working_crs")
+    with reading(source, "raster"), _open(p) as dataset:
+        _checked_window(dataset, source, crs=crs, bounds=bounds, band=band, target=target)
+
+
+def _open(path: Path) -> rasterio.io.DatasetReader:
+    try:
+        return rasterio.open(path)
+    except RasterioIOError as exc:
+        raise RasterError(Problem(str(path), f"not a readable raster ({exc})",
+                                  fix="give a GeoTIFF")) from None
+
+
+def _checked_window(
+    dataset: rasterio.io.DatasetReader,
+    source: str,
+    *,
+    crs: object | None,
+    bounds: Sequence[float] | None,
+    band: int,
+    target: CRS,
+) -> Window:
+    if dataset.crs is None and crs is None:
+        raise RasterError(Problem(source, "the raster has no CRS",
+                                  fix="pass crs=\"EPSG:25832\" (or set it with "
+                                  "gdal_edit.py -a_srs)"))
+    raster_crs = parse_crs(dataset.crs if dataset.crs is not None else crs, source=source)
+    if not raster_crs.equals(target, ignore_axis_order=True):
+        raise RasterError(Problem(
+            source,
+            f"the raster is in {crs_name(raster_crs)}, not the working CRS {crs_name(target)}",
+            fix=f"reproject it with gdalwarp -t_srs {crs_name(target)} (nearest "
+            "neighbour), or choose it as the working CRS",
+        ))
+    if band < 1 or band > dataset.count:
+        raise RasterError(Problem(source, f"band {band} does not exist "
+                                  f"(the raster has {dataset.count})", fix="pick a band"))
+    if bounds is None:
+        return Window(0, 0, dataset.width, dataset.height)
+    return _window(dataset, bounds, source)
 
 
 def _window(dataset: rasterio.io.DatasetReader, bounds: Sequence[float], source: str) -> Window:

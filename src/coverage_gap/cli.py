@@ -1,0 +1,81 @@
+"""Command line: ``coverage-gap run CONFIG.toml --out DIR`` and ``coverage-gap demo --out DIR``.
+
+Thin by design: parse arguments, load the configuration, call the pipeline and the
+writers, print a short summary. Errors of coverage_gap are printed without a traceback
+and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import load_config
+from .errors import CoverageGapError
+
+
+def _summary(results: object) -> str:
+    table = results.municipalities  # type: ignore[attr-defined]
+    region = table.loc["region"]
+    rec = results.reconciliation  # type: ignore[attr-defined]
+    lines = [
+        f"{region['municipality_name']}: {int(region['underserved_households']):,} of "
+        f"{int(region['households']):,} {results.provenance.denominator} under-served "  # type: ignore[attr-defined]
+        f"({region['underserved_share']:.1%}, 95 % CI {region['share_ci_low']:.1%}–"
+        f"{region['share_ci_high']:.1%})",
+        f"  {results.provenance.footer()}",  # type: ignore[attr-defined]
+        f"  read {int(rec.loc['total', 'addresses']):,} addresses: "
+        f"{int(rec.loc['inside', 'addresses']):,} inside, {int(rec.loc['nearest', 'addresses']):,} "
+        f"nearest within tolerance, {int(rec.loc['unassigned', 'addresses']):,} unassigned, "
+        f"{int(rec.loc['invalid', 'addresses']):,} invalid",
+    ]
+    return "\n".join(lines)
+
+
+def _run(config_path: Path, out: Path) -> int:
+    from .pipeline import run
+    from .report import write_run_outputs
+
+    results = run(load_config(config_path))
+    paths = write_run_outputs(results, out)
+    print(_summary(results))
+    for path in paths.values():
+        print(f"  wrote {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``coverage-gap`` command."""
+    parser = argparse.ArgumentParser(prog="coverage-gap", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"coverage_gap {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="run the analysis described by a TOML file")
+    p_run.add_argument("config", type=Path)
+    p_run.add_argument("--out", type=Path, required=True, help="output directory")
+    p_demo = sub.add_parser("demo", help="generate the synthetic Region Sjælland and run it")
+    p_demo.add_argument("--out", type=Path, required=True, help="output directory")
+    p_demo.add_argument("--scale", type=float, default=1.0,
+                        help="fraction of the realistic number of households (default 1)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "run":
+            return _run(args.config, args.out)
+        from .datasets import write_demo_inputs
+
+        inputs = args.out / "inputs"
+        config = write_demo_inputs(inputs, scale=args.scale)
+        print(f"synthetic demo data written to {inputs}")
+        return _run(config, args.out)
+    except CoverageGapError as exc:
+        print(f"coverage-gap: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""Embedded demo data: a synthetic Region Sjælland, generated deterministically."""
+
+from .demo import DEMO_SOURCE, REGION_SJAELLAND, make_demo, write_demo_inputs
+
+__all__ = ["DEMO_SOURCE", "REGION_SJAELLAND", "make_demo", "write_demo_inputs"]

@@ -1,0 +1,359 @@
+"""A synthetic Region Sjælland for demos, tests and notebooks.
+
+Real municipality codes, names, populations (1 January 2023, Statistics Denmark) and main
+towns; everything else is made up: schematic boundaries (Voronoi cells around the main
+towns, clipped to a rough outline of west/south Zealand, Lolland, Falster and Møn),
+address points clustered around towns and villages, a fixed-offer table (fibre, cable TV,
+xDSL with some missing uploads, fixed wireless) and two operators' signal rasters.
+Households per municipality are estimated as population / 2.1 (Denmark: 2,788,291
+households for about 5.9 million people on 1 January 2022).
+
+Every output made from it says "synthetic demo data". Nothing is shipped: the files are
+generated in a second or two from a fixed seed, so the same call gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+from affine import Affine
+from numpy.typing import NDArray
+from rasterio.features import rasterize
+
+DEMO_SOURCE = "synthetic demo data (coverage_gap demo generator)"
+CRS = "EPSG:25832"
+
+#: (code, name, population 1 Jan 2023, main town, town x, town y in EPSG:25832, rurality 0..1)
+REGION_SJAELLAND: tuple[tuple[str, str, int, str, float, float, float], ...] = (
+    ("0253", "Greve", 51507, "Greve", 707981.1, 6164650.1, 0.10),
+    ("0259", "Køge", 62458, "Køge", 701194.6, 6150365.4, 0.30),
+    ("0265", "Roskilde", 90446, "Roskilde", 693855.3, 6170486.4, 0.20),
+    ("0269", "Solrød", 24216, "Solrød Strand", 703344.8, 6158805.3, 0.10),
+    ("0306", "Odsherred", 32977, "Nykøbing Sjælland", 666890.4, 6200945.5, 0.75),
+    ("0316", "Holbæk", 73440, "Holbæk", 670399.6, 6177973.0, 0.50),
+    ("0320", "Faxe", 37344, "Haslev", 688037.9, 6134787.8, 0.65),
+    ("0326", "Kalundborg", 48602, "Kalundborg", 631329.2, 6172391.5, 0.70),
+    ("0329", "Ringsted", 35906, "Ringsted", 676484.4, 6147585.4, 0.50),
+    ("0330", "Slagelse", 79728, "Slagelse", 649092.3, 6142134.0, 0.50),
+    ("0336", "Stevns", 23692, "Store Heddinge", 715063.0, 6134481.9, 0.85),
+    ("0340", "Sorø", 30444, "Sorø", 661690.2, 6145817.9, 0.60),
+    ("0350", "Lejre", 28930, "Lejre", 687389.1, 6166090.7, 0.60),
+    ("0360", "Lolland", 39921, "Maribo", 660802.4, 6072801.2, 0.85),
+    ("0370", "Næstved", 84574, "Næstved", 675576.9, 6123853.2, 0.45),
+    ("0376", "Guldborgsund", 60231, "Nykøbing Falster", 684890.2, 6072882.5, 0.70),
+    ("0390", "Vordingborg", 45441, "Vordingborg", 686120.4, 6099557.0, 0.75),
+)
+
+# Rough outlines (EPSG:25832): west/south Zealand, Lolland-Falster, Møn.
+_OUTLINES = (
+    [(618000, 6150000), (622000, 6168000), (628000, 6185000), (645000, 6192000),
+     (652000, 6205000), (660000, 6214000), (672000, 6212000), (684000, 6198000),
+     (690000, 6185000), (700000, 6181000), (712000, 6172000), (716000, 6160000),
+     (716000, 6150000), (723000, 6140000), (720000, 6126000), (708000, 6117000),
+     (697000, 6108000), (694000, 6097000), (680000, 6095000), (668000, 6106000),
+     (652000, 6116000), (640000, 6125000), (628000, 6136000)],
+    [(622000, 6078000), (640000, 6088000), (660000, 6086000), (676000, 6088000),
+     (692000, 6087000), (700000, 6075000), (697000, 6055000), (688000, 6043000),
+     (672000, 6052000), (650000, 6056000), (632000, 6062000)],
+    [(703000, 6098000), (712000, 6104000), (728000, 6102000), (732000, 6094000),
+     (716000, 6088000), (704000, 6090000)],
+)
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """The demo layers in memory."""
+
+    municipalities: gpd.GeoDataFrame
+    households: gpd.GeoDataFrame
+    fixed_offers: pd.DataFrame
+    rasters: dict[str, tuple[NDArray[np.float32], Affine]]
+
+
+def _boundaries() -> gpd.GeoDataFrame:
+    outline = shapely.union_all([shapely.Polygon(ring) for ring in _OUTLINES])
+    towns = shapely.points([(r[4], r[5]) for r in REGION_SJAELLAND])
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(towns), extend_to=outline.envelope)
+    )
+    geoms = []
+    for town in towns:
+        cell = next(c for c in cells if shapely.contains(c, town))
+        geoms.append(shapely.intersection(cell, outline))
+    return gpd.GeoDataFrame(
+        {"code": [r[0] for r in REGION_SJAELLAND], "name": [r[1] for r in REGION_SJAELLAND]},
+        geometry=geoms,
+        crs=CRS,
+    )
+
+
+def _sample_in(polygon: shapely.Geometry, centres: NDArray[np.float64],
+               sigma: NDArray[np.float64], which: NDArray[np.int64],
+               rng: np.random.Generator) -> NDArray[np.float64]:
+    """Points around ``centres[which]`` (normal, ``sigma``), redrawn until inside."""
+    n = which.size
+    xy = np.empty((n, 2))
+    todo = np.arange(n)
+    shapely.prepare(polygon)
+    for _ in range(50):
+        if todo.size == 0:
+            break
+        c = centres[which[todo]]
+        s = sigma[which[todo]][:, None]
+        cand = c + rng.normal(size=(todo.size, 2)) * s
+        ok = shapely.contains_xy(polygon, cand[:, 0], cand[:, 1])
+        xy[todo[ok]] = cand[ok]
+        todo = todo[~ok]
+    if todo.size:  # the rest uniformly inside
+        xmin, ymin, xmax, ymax = polygon.bounds
+        while todo.size:
+            cand = rng.uniform([xmin, ymin], [xmax, ymax], size=(todo.size, 2))
+            ok = shapely.contains_xy(polygon, cand[:, 0], cand[:, 1])
+            xy[todo[ok]] = cand[ok]
+            todo = todo[~ok]
+    return xy
+
+
+def _households(boundaries: gpd.GeoDataFrame, scale: float, rng: np.random.Generator
+               ) -> tuple[gpd.GeoDataFrame, NDArray[np.float64], NDArray[np.bool_]]:
+    frames = []
+    dist_parts = []
+    rural_parts = []
+    for (code, _name, population, _town, tx, ty, rurality), polygon in zip(
+        REGION_SJAELLAND, boundaries.geometry, strict=True
+    ):
+        total = max(int(round(population / 2.1 * scale)), 20)
+        # Villages: random points in the municipality, each a small cluster.
+        n_villages = 6
+        villages = _sample_in(polygon, np.array([[tx, ty]]), np.array([9000.0]),
+                              np.zeros(n_villages, dtype=np.int64), rng)
+        centres = np.vstack([[tx, ty], villages])
+        sigma = np.array([1800.0] + [500.0] * n_villages)
+        # Sizes: rural addresses hold one household; urban ones sometimes a block of flats.
+        n_guess = total + 10
+        rural = rng.random(n_guess) < rurality * 0.45
+        block = ~rural & (rng.random(n_guess) < 0.08)
+        size = np.where(block, 2 + rng.poisson(9, n_guess), 1)
+        cum = np.cumsum(size)
+        n_addr = int(np.searchsorted(cum, total) + 1)
+        size = size[:n_addr].copy()
+        size[-1] -= cum[n_addr - 1] - total
+        rural = rural[:n_addr]
+        which = rng.choice(centres.shape[0], size=n_addr,
+                           p=np.r_[0.55, np.full(n_villages, 0.45 / n_villages)])
+        xy = _sample_in(polygon, centres, sigma, which, rng)
+        r_idx = np.flatnonzero(rural)
+        # Rural addresses: uniform over the municipality.
+        xy[r_idx] = _uniform_in(polygon, r_idx.size, rng)
+        dist = np.min(np.hypot(xy[:, :1] - centres[:, 0], xy[:, 1:] - centres[:, 1]), axis=1)
+        ids = np.char.add(f"{code}-", np.char.zfill(np.arange(n_addr).astype(str), 7))
+        frames.append(pd.DataFrame({"address_id": ids, "households": size,
+                                    "x": xy[:, 0], "y": xy[:, 1], "kommunekode": code}))
+        dist_parts.append(dist)
+        rural_parts.append(rural)
+    table = pd.concat(frames, ignore_index=True)
+    dist = np.concatenate(dist_parts)
+    rural = np.concatenate(rural_parts)
+    # Coasts are generalised: some addresses lie on the coast, a little in or out.
+    n = len(table)
+    coast = rng.choice(n, size=max(n // 400, 3), replace=False)
+    rings = shapely.get_exterior_ring(shapely.get_parts(boundaries.geometry.array))
+    ring = rings[rng.integers(0, len(rings), coast.size)]
+    on_line = shapely.line_interpolate_point(ring, rng.uniform(0, 1, coast.size),
+                                             normalized=True)
+    angle = rng.uniform(0, 2 * np.pi, coast.size)
+    step = rng.uniform(0, 400, coast.size)
+    table.loc[coast, "x"] = shapely.get_x(on_line) + step * np.cos(angle)
+    table.loc[coast, "y"] = shapely.get_y(on_line) + step * np.sin(angle)
+    geometry = gpd.points_from_xy(table["x"], table["y"], crs=CRS)
+    # Three addresses that could not be geocoded.
+    invalid = rng.choice(n, size=3, replace=False)
+    geometry[invalid] = None
+    gdf = gpd.GeoDataFrame(table.drop(columns=["x", "y"]), geometry=geometry, crs=CRS)
+    return gdf, dist, rural
+
+
+def _uniform_in(polygon: shapely.Geometry, n: int, rng: np.random.Generator
+                ) -> NDArray[np.float64]:
+    xmin, ymin, xmax, ymax = polygon.bounds
+    out = np.empty((n, 2))
+    todo = np.arange(n)
+    while todo.size:
+        cand = rng.uniform([xmin, ymin], [xmax, ymax], size=(todo.size, 2))
+        ok = shapely.contains_xy(polygon, cand[:, 0], cand[:, 1])
+        out[todo[ok]] = cand[ok]
+        todo = todo[~ok]
+    return out
+
+
+def _offers(households: gpd.GeoDataFrame, dist: NDArray[np.float64],
+            rural: NDArray[np.bool_], rng: np.random.Generator) -> pd.DataFrame:
+    n = len(households)
+    rurality = households["kommunekode"].map({r[0]: r[6] for r in REGION_SJAELLAND})
+    rurality = rurality.to_numpy(np.float64)
+    km = dist / 1000
+    p_fibre = np.where(rural, 0.62 - 0.35 * rurality, 0.97 - 0.12 * rurality)
+    fibre = rng.random(n) < np.clip(p_fibre - 0.01 * km, 0.05, 0.99)
+    cable = ~rural & (rng.random(n) < 0.45)
+    dsl_down = np.clip(np.round(120 * np.exp(-km / 1.5)), 2, 100)
+    fwa = rural & (rng.random(n) < 0.18)
+    ids = households["address_id"].to_numpy()
+    fibre_speed = rng.choice([300.0, 1000.0, 2500.0], size=n, p=[0.2, 0.6, 0.2])
+    parts = [
+        pd.DataFrame({"address_id": ids[fibre], "technology": "fiber",
+                      "down_mbps": fibre_speed[fibre], "up_mbps": fibre_speed[fibre]}),
+        pd.DataFrame({"address_id": ids[cable], "technology": "cable_tv",
+                      "down_mbps": 1000.0, "up_mbps": 100.0}),
+        pd.DataFrame({"address_id": ids, "technology": "xdsl", "down_mbps": dsl_down,
+                      # a fifth of the DSL rows state no upload, as in the real mapping
+                      "up_mbps": np.where(rng.random(n) < 0.2, np.nan,
+                                          np.round(dsl_down / 8, 1))}),
+        pd.DataFrame({"address_id": ids[fwa], "technology": "fixed_wireless",
+                      "down_mbps": 100.0, "up_mbps": np.nan}),
+    ]
+    offers = pd.concat(parts, ignore_index=True)
+    # Some addresses have no offer at all: a missing row never means served.
+    return offers.sample(frac=1.0, random_state=int(rng.integers(2**31))).reset_index(drop=True)
+
+
+def _signal(boundaries: gpd.GeoDataFrame, cell: float, rng: np.random.Generator
+            ) -> dict[str, tuple[NDArray[np.float32], Affine]]:
+    outline = shapely.union_all([shapely.Polygon(r) for r in _OUTLINES])
+    xmin, ymin, xmax, ymax = (np.floor(np.array(outline.bounds) / 1000) * 1000
+                              + [-3000, -3000, 4000, 4000])
+    width = int((xmax - xmin) / cell)
+    height = int((ymax - ymin) / cell)
+    transform = Affine(cell, 0, xmin, 0, -cell, ymax)
+    land = rasterize([(shapely.buffer(outline, 2000), 1)], out_shape=(height, width),
+                     transform=transform, fill=0, dtype="uint8").astype(bool)
+    cx = xmin + (np.arange(width) + 0.5) * cell
+    cy = ymax - (np.arange(height) + 0.5) * cell
+    towns = np.array([(r[4], r[5]) for r in REGION_SJAELLAND])
+    rasters = {}
+    for operator, spacing, power in (("operator_a", 10000.0, 0.0), ("operator_b", 13000.0, -2.0)):
+        # Sites in every town plus a jittered rural grid.
+        gx, gy = np.meshgrid(np.arange(xmin, xmax, spacing), np.arange(ymin, ymax, spacing))
+        grid = np.column_stack([gx.ravel(), gy.ravel()]) + rng.normal(0, spacing / 4,
+                                                                      (gx.size, 2))
+        keep = shapely.contains_xy(outline, grid[:, 0], grid[:, 1]) & (
+            rng.random(len(grid)) < 0.8)
+        sites = np.vstack([towns, grid[keep]])
+        best = np.full((height, width), -np.inf, dtype=np.float32)
+        for sx, sy in sites:
+            d_km = np.hypot(cx[None, :] - sx, cy[:, None] - sy) / 1000
+            np.maximum(best, (-74.0 + power - 36.0 * np.log10(d_km + 0.05)).astype(np.float32),
+                       out=best)
+        # Shadowing: a coarse random field, 3 km blocks, +-7 dB.
+        block = int(3000 / cell)
+        coarse = rng.normal(0, 7, (height // block + 1, width // block + 1)).astype(np.float32)
+        shadow = np.kron(coarse, np.ones((block, block), dtype=np.float32))[:height, :width]
+        values = np.round(best + shadow).astype(np.float32)
+        values[~land] = -9999.0
+        rasters[operator] = (values, transform)
+    return rasters
+
+
+def make_demo(scale: float = 1.0, *, seed: int = 2026, cell_m: float | None = None) -> DemoData:
+    """Generate the demo layers in memory.
+
+    Parameters
+    ----------
+    scale
+        Fraction of the realistic household total (about 405,000); 0.01 for fast tests.
+    seed
+        Random seed; the same seed gives the same data.
+    cell_m
+        Raster cell size; 100 m at full scale, 500 m below scale 0.2 (faster).
+
+    Examples
+    --------
+    >>> demo = make_demo(scale=0.01)
+    >>> len(demo.municipalities), sorted(demo.rasters)
+    (17, ['operator_a', 'operator_b'])
+    """
+    rng = np.random.default_rng(seed)
+    boundaries = _boundaries()
+    households, dist, rural = _households(boundaries, scale, rng)
+    offers = _offers(households, dist, rural, rng)
+    cell = cell_m or (100.0 if scale >= 0.2 else 500.0)
+    rasters = _signal(boundaries, cell, rng)
+    return DemoData(boundaries, households, offers, rasters)
+
+
+DEMO_TOML = """\
+# Synthetic Region Sjælland, written by coverage_gap's demo generator.
+[meta]
+area_name = "Region Sjælland"
+data_year = 2026
+source = "{source}"
+denominator = "households"
+tolerance_m = 250
+
+[households]
+path = "households.parquet"
+id = "address_id"
+households = "households"
+municipality = "kommunekode"
+
+[municipalities]
+path = "municipalities.gpkg"
+code = "code"
+name = "name"
+
+[fixed]
+path = "fixed_offers.csv"
+id = "address_id"
+download = "down_mbps"
+upload = "up_mbps"
+technology = "technology"
+
+[[mobile]]
+path = "operator_a.tif"
+name = "Operator A"
+
+[[mobile]]
+path = "operator_b.tif"
+name = "Operator B"
+
+[standard]
+preset = "100/30"
+name = "100/30"
+mobile_min_dbm = -105
+underserved = "no_fixed"
+"""
+
+
+def write_demo_inputs(directory: str | Path, *, scale: float = 1.0, seed: int = 2026) -> Path:
+    """Write the demo inputs and a run configuration; return the configuration's path.
+
+    Files: ``municipalities.gpkg``, ``households.parquet`` (GeoParquet),
+    ``fixed_offers.csv``, ``operator_a.tif``, ``operator_b.tif`` and ``demo.toml``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> write_demo_inputs(tempfile.mkdtemp(), scale=0.01).name
+    'demo.toml'
+    """
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    demo = make_demo(scale, seed=seed)
+    demo.municipalities.to_file(out / "municipalities.gpkg", layer="municipalities",
+                                driver="GPKG")
+    demo.households.to_parquet(out / "households.parquet")
+    demo.fixed_offers.to_csv(out / "fixed_offers.csv", index=False, lineterminator="\n")
+    for operator, (values, transform) in demo.rasters.items():
+        with rasterio.open(out / f"{operator}.tif", "w", driver="GTiff", width=values.shape[1],
+                           height=values.shape[0], count=1, dtype="float32", crs=CRS,
+                           transform=transform, nodata=-9999.0, compress="deflate",
+                           tiled=True) as dst:
+            dst.write(values, 1)
+    config = out / "demo.toml"
+    config.write_text(DEMO_TOML.format(source=DEMO_SOURCE), encoding="utf-8")
+    return config

@@ -1,0 +1,164 @@
+"""The whole analysis as one readable composition: read → validate → classify → aggregate."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from .aggregate import Provenance, reconcile, summarize_gap
+from .classify import classify_households
+from .config import LayerSpec, RunConfig
+from .errors import CoverageGapError, InputError, Problem, ProblemLog, ReconciliationError
+from .layers import SignalRaster
+from .validate import validate_households, validate_municipalities, validate_offers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Results:
+    """What a run produces.
+
+    Attributes
+    ----------
+    households
+        Per-household classification (see :func:`coverage_gap.classify_households`).
+    municipalities
+        Per-municipality table with the region row (see :func:`coverage_gap.summarize_gap`).
+    reconciliation
+        Addresses and households by assignment status, with the total read.
+    boundaries
+        The validated municipality polygons.
+    problems
+        Warnings met on the way (errors stop the run instead).
+    provenance
+        Standard, denominator, data year and source.
+    config
+        The configuration that was run.
+    """
+
+    households: pd.DataFrame
+    municipalities: pd.DataFrame
+    reconciliation: pd.DataFrame
+    boundaries: gpd.GeoDataFrame
+    problems: tuple[Problem, ...]
+    provenance: Provenance
+    config: RunConfig
+
+
+def _try_read(spec: LayerSpec, problems: ProblemLog, *, check_only: bool = False,
+              **extra: object) -> object | None:
+    try:
+        return spec.check(**extra) if check_only else spec.read(**extra)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    except CoverageGapError as exc:
+        problems.add(Problem(str(spec.path), str(exc)))
+    return None
+
+
+def _bounds(households: pd.DataFrame) -> tuple[float, float, float, float]:
+    x = households[S.X].to_numpy()
+    y = households[S.Y].to_numpy()
+    ok = np.isfinite(x) & np.isfinite(y)
+    return (float(x[ok].min()), float(y[ok].min()), float(x[ok].max()), float(y[ok].max()))
+
+
+def run(config: RunConfig) -> Results:
+    """Run the analysis described by ``config``.
+
+    Every input is read and validated before anything is computed; all problems of all
+    inputs are raised together as one :class:`~coverage_gap.errors.InputError`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from coverage_gap.datasets import write_demo_inputs
+    >>> from coverage_gap.config import load_config
+    >>> config = load_config(write_demo_inputs(tempfile.mkdtemp(), scale=0.01))
+    >>> results = run(config)
+    >>> results.municipalities.loc["region", "municipality_name"]
+    'Region Sjælland'
+    """
+    problems = ProblemLog()
+    crs = config.working_crs
+    households = _try_read(config.households, problems, working_crs=crs)
+    boundaries = _try_read(config.municipalities, problems, working_crs=crs)
+    if households is not None:
+        households, found = validate_households(households, source=str(config.households.path))
+        problems.extend(found)
+    if boundaries is not None:
+        boundaries, found = validate_municipalities(boundaries,
+                                                    source=str(config.municipalities.path))
+        problems.extend(found)
+
+    fixed_offers, fixed_areas, mobile_offers, mobile_areas = [], [], [], []
+    raster_specs = []
+    for group, offers, areas in ((config.fixed, fixed_offers, fixed_areas),
+                                 (config.mobile, mobile_offers, mobile_areas)):
+        for spec in group:
+            if spec.kind == "raster":
+                raster_specs.append(spec)
+                continue
+            layer = _try_read(spec, problems, working_crs=crs)
+            if layer is None:
+                continue
+            if spec.kind == "table":
+                layer, found = validate_offers(layer, source=str(spec.path))
+                problems.extend(found)
+                offers.append(layer)
+            else:
+                areas.append(layer)
+    # Rasters are checked now (CRS, overlap) but read one at a time while classifying.
+    bounds = None
+    if households is not None and not problems.errors:
+        bounds = _bounds(households)
+        for spec in raster_specs:
+            _try_read(spec, problems, check_only=True, working_crs=crs, bounds=bounds)
+    for problem in problems.warnings:
+        log.warning("%s", problem)
+    problems.raise_if_errors()
+
+    def rasters() -> Iterator[SignalRaster]:
+        for spec in raster_specs:
+            yield spec.read(working_crs=crs, bounds=bounds)
+
+    classified = classify_households(
+        households,
+        boundaries,
+        config.standard,
+        fixed_offers=_concat(fixed_offers),
+        fixed_areas=_concat(fixed_areas),
+        mobile_rasters=rasters(),
+        mobile_areas=_concat(mobile_areas),
+        mobile_offers=_concat(mobile_offers),
+        tolerance_m=config.tolerance_m,
+    )
+    provenance = Provenance(config.standard, config.denominator, config.data_year,
+                            config.source, config.area_name)
+    table = summarize_gap(classified, boundaries, provenance)
+    reconciliation = reconcile(classified)
+    assigned = reconciliation.loc[["inside", "nearest"], "households"].sum()
+    if assigned != table.loc[S.REGION_CODE, "households"]:
+        raise ReconciliationError(
+            f"region row counts {table.loc[S.REGION_CODE, 'households']} households, "
+            f"the reconciliation {assigned}"
+        )
+    return Results(classified, table, reconciliation, boundaries, tuple(problems.warnings),
+                   provenance, config)
+
+
+def _concat(frames: list) -> object | None:
+    if not frames:
+        return None
+    if len(frames) == 1:
+        return frames[0]
+    if isinstance(frames[0], gpd.GeoDataFrame):
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    return pd.concat(frames, ignore_index=True)
