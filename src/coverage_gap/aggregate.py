@@ -16,7 +16,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from . import schema as S
-from .errors import ReconciliationError
+from .errors import ConfigError, ReconciliationError
 from .standards import ServiceStandard
 
 DENOMINATORS = {
@@ -47,8 +47,12 @@ class Provenance:
     Examples
     --------
     >>> from coverage_gap.standards import DK_100_30
-    >>> Provenance(DK_100_30, "households", 2026, "BBK 2026").footer()
-    'Standard: fixed ≥ 100/30 Mbit/s; under-served = no fixed service at the standard · Denominator: households · Data: 2026 · Source: BBK 2026'
+    >>> footer = Provenance(DK_100_30, "households", 2026, "BBK 2026").footer()
+    >>> print(footer.replace(" · ", chr(10)))
+    Standard: fixed ≥ 100/30 Mbit/s; under-served = no fixed service at the standard
+    Denominator: households
+    Data: 2026
+    Source: BBK 2026
     """
 
     standard: ServiceStandard
@@ -59,23 +63,23 @@ class Provenance:
 
     def __post_init__(self) -> None:
         if self.denominator not in DENOMINATORS:
-            from .errors import ConfigError
-
             raise ConfigError(
                 f"denominator must be one of {sorted(DENOMINATORS)}, got {self.denominator!r}"
             )
 
     def footer(self, lang: str = "en") -> str:
-        """The one-line definition printed under every figure and table."""
+        """Return the one-line definition printed under every figure and table."""
         da = lang == "da"
         denominator = DENOMINATORS[self.denominator][1 if da else 0]
         year = "unknown" if self.data_year is None else str(self.data_year)
-        return " · ".join([
-            f"{'Niveau' if da else 'Standard'}: {self.standard.describe(lang)}",
-            f"{'Nævner' if da else 'Denominator'}: {denominator}",
-            f"{'Data' if da else 'Data'}: {year}",
-            f"{'Kilde' if da else 'Source'}: {self.source}",
-        ])
+        return " · ".join(
+            [
+                f"{'Niveau' if da else 'Standard'}: {self.standard.describe(lang)}",
+                f"{'Nævner' if da else 'Denominator'}: {denominator}",
+                f"Data: {year}",
+                f"{'Kilde' if da else 'Source'}: {self.source}",
+            ]
+        )
 
     def columns(self) -> dict[str, str]:
         """Columns added to every row of an output table."""
@@ -172,8 +176,9 @@ def summarize_gap(
     codes_all = municipalities[S.MUNICIPALITY_CODE].astype(str).tolist()
     names = municipalities[S.MUNICIPALITY_NAME].astype(str).tolist()
     k = len(codes_all)
-    category = pd.Categorical(classified[S.MUNICIPALITY_CODE].astype("object"),
-                              categories=codes_all)
+    category = pd.Categorical(
+        classified[S.MUNICIPALITY_CODE].astype("object"), categories=codes_all
+    )
     codes = np.asarray(category.codes, dtype=np.int64)
     weights = classified[S.HOUSEHOLDS].to_numpy(np.float64)
     ones = np.ones(len(classified))
@@ -199,8 +204,8 @@ def summarize_gap(
         count(no_fixed & no_mobile) if no_fixed is not None and no_mobile is not None else None
     )
 
-    table = pd.DataFrame(index=pd.Index(codes_all + [S.REGION_CODE], name=S.MUNICIPALITY_CODE))
-    table[S.MUNICIPALITY_NAME] = names + [provenance.area_name]
+    table = pd.DataFrame(index=pd.Index([*codes_all, S.REGION_CODE], name=S.MUNICIPALITY_CODE))
+    table[S.MUNICIPALITY_NAME] = [*names, provenance.area_name]
     for name, values in columns.items():
         if values is None:
             table[name] = pd.array([pd.NA] * (k + 1), dtype="Int64")
@@ -216,9 +221,18 @@ def summarize_gap(
     low, high = wilson_interval(underserved_households, households, confidence)
     table["share_ci_low"] = low
     table["share_ci_high"] = high
-    order = [S.MUNICIPALITY_NAME, "addresses", "households", "underserved_households",
-             "underserved_share", "share_ci_low", "share_ci_high", "fixed_unserved_households",
-             "mobile_unserved_households", "unserved_both_households"]
+    order = [
+        S.MUNICIPALITY_NAME,
+        "addresses",
+        "households",
+        "underserved_households",
+        "underserved_share",
+        "share_ci_low",
+        "share_ci_high",
+        "fixed_unserved_households",
+        "mobile_unserved_households",
+        "unserved_both_households",
+    ]
     table = table[order]
     for name, value in provenance.columns().items():
         table[name] = value
@@ -241,8 +255,9 @@ def reconcile(classified: pd.DataFrame) -> pd.DataFrame:
     >>> reconcile(c).loc["total"].tolist()
     [3, 7]
     """
-    assignment = pd.Categorical(classified[S.ASSIGNMENT].astype("object"),
-                                categories=list(S.ASSIGNMENTS))
+    assignment = pd.Categorical(
+        classified[S.ASSIGNMENT].astype("object"), categories=list(S.ASSIGNMENTS)
+    )
     codes = np.asarray(assignment.codes, dtype=np.int64)
     if (codes < 0).any():
         raise ReconciliationError("rows with an unknown assignment value")
@@ -256,8 +271,9 @@ def reconcile(classified: pd.DataFrame) -> pd.DataFrame:
     )
     table.loc["total"] = [len(classified), int(np.rint(weights.sum()))]
     parts = table.loc[list(S.ASSIGNMENTS)].sum()
-    if parts["addresses"] != table.loc["total", "addresses"] or parts["households"] != table.loc[
-        "total", "households"
-    ]:
+    if (
+        parts["addresses"] != table.loc["total", "addresses"]
+        or parts["households"] != table.loc["total", "households"]
+    ):
         raise ReconciliationError(f"parts {parts.to_dict()} do not add up to the total")
     return table

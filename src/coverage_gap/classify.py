@@ -31,13 +31,15 @@ def _check_layer_crs(
     table: pd.DataFrame, layer_crs: object, what: str, source: str, error: type = CRSError
 ) -> None:
     if not same_crs(table.attrs.get("crs"), layer_crs):
-        raise error(Problem(
-            source,
-            f"the {what} CRS ({layer_crs}) differs from the households' CRS "
-            f"({table.attrs.get('crs')})",
-            fix="read every layer through coverage_gap's readers, which bring it to the "
-            "working CRS, or reproject it (gdalwarp/ogr2ogr -t_srs EPSG:25832)",
-        ))
+        raise error(
+            Problem(
+                source,
+                f"the {what} CRS ({layer_crs}) differs from the households' CRS "
+                f"({table.attrs.get('crs')})",
+                fix="read every layer through coverage_gap's readers, which bring it to the "
+                "working CRS, or reproject it (gdalwarp/ogr2ogr -t_srs EPSG:25832)",
+            )
+        )
 
 
 def assign_municipalities(
@@ -214,8 +216,13 @@ def fixed_service(
         p, d, u = _area_offers(table, areas, "fixed")
         positions.append(p), downs.append(d), ups.append(u)
     best_down, best_up, served = _pool_offers(
-        len(table), positions, downs, ups,
-        standard.fixed_down_mbps, standard.fixed_up_mbps, standard.missing_upload,
+        len(table),
+        positions,
+        downs,
+        ups,
+        standard.fixed_down_mbps,
+        standard.fixed_up_mbps,
+        standard.missing_upload,
     )
     return pd.DataFrame(
         {"fixed_down_mbps": best_down, "fixed_up_mbps": best_up, "fixed_served": served},
@@ -240,10 +247,9 @@ def best_signal(households: pd.DataFrame, rasters: Iterable[SignalRaster]) -> pd
     >>> from affine import Affine
     >>> h = pd.DataFrame({"address_id": ["a", "b"], "x": [50.0, 150.0], "y": [50.0, 50.0]})
     >>> h.attrs["crs"] = "EPSG:25832"
-    >>> a = SignalRaster("a", np.array([[-100.0, np.nan]], "float32"), Affine(100, 0, 0, 0, -100, 100),
-    ...                  "EPSG:25832")
-    >>> b = SignalRaster("b", np.array([[-110.0, -95.0]], "float32"), Affine(100, 0, 0, 0, -100, 100),
-    ...                  "EPSG:25832")
+    >>> grid = Affine(100, 0, 0, 0, -100, 100)
+    >>> a = SignalRaster("a", np.array([[-100.0, np.nan]], "float32"), grid, "EPSG:25832")
+    >>> b = SignalRaster("b", np.array([[-110.0, -95.0]], "float32"), grid, "EPSG:25832")
     >>> best_signal(h, [a, b]).tolist()
     [-100.0, -95.0]
     """
@@ -254,11 +260,14 @@ def best_signal(households: pd.DataFrame, rasters: Iterable[SignalRaster]) -> pd
         _check_layer_crs(table, raster.crs, "raster", raster.source, RasterError)
         values = sample_raster(x, y, raster.values, raster.transform)
         if np.isnan(values).all() and not _overlaps(raster, x, y):
-            raise RasterError(Problem(
-                raster.source,
-                f"the raster {raster.name!r} (bounds {raster.bounds}) overlaps none of the households",
-                fix="check that the raster covers the study area and is in the same CRS",
-            ))
+            raise RasterError(
+                Problem(
+                    raster.source,
+                    f"the raster {raster.name!r} (bounds {raster.bounds}) overlaps none of "
+                    "the households",
+                    fix="check that the raster covers the study area and is in the same CRS",
+                )
+            )
         np.fmax(best, values, out=best)
     return pd.Series(best, index=table.index, name="mobile_signal_dbm")
 
@@ -326,16 +335,24 @@ def mobile_service(
         if S.DOWN in areas:
             positions.append(pts)
             downs.append(areas[S.DOWN].to_numpy(np.float64, na_value=np.nan)[polys])
-            ups.append(areas[S.UP].to_numpy(np.float64, na_value=np.nan)[polys]
-                       if S.UP in areas else np.full(polys.size, np.nan))
+            ups.append(
+                areas[S.UP].to_numpy(np.float64, na_value=np.nan)[polys]
+                if S.UP in areas
+                else np.full(polys.size, np.nan)
+            )
         if "signal_dbm" not in areas and S.DOWN not in areas:
             served[pts] = True
     if offers is not None:
         p, d, u = _table_offers(table, offers)
         positions.append(p), downs.append(d), ups.append(u)
     best_down, best_up, speed_served = _pool_offers(
-        n, positions, downs, ups,
-        standard.mobile_down_mbps, standard.mobile_up_mbps, standard.missing_upload,
+        n,
+        positions,
+        downs,
+        ups,
+        standard.mobile_down_mbps,
+        standard.mobile_up_mbps,
+        standard.missing_upload,
     )
     if positions and standard.mobile_down_mbps is not None:
         has_evidence = True
@@ -365,6 +382,7 @@ def underserved(
     >>> underserved(np.array([True, False, False]), pd.Series([False, True, False]), rule)
     array([False, False,  True])
     """
+
     def need(values: object, what: str) -> NDArray[np.bool_]:
         if values is None or pd.isna(pd.Series(values)).any():
             raise ConfigError(
@@ -429,8 +447,9 @@ def classify_households(
     signal = None
     if first is not None:
         signal = best_signal(table, _chain(first, rasters))
-    mobile = mobile_service(table, standard, signal_dbm=signal, areas=mobile_areas,
-                            offers=mobile_offers)
+    mobile = mobile_service(
+        table, standard, signal_dbm=signal, areas=mobile_areas, offers=mobile_offers
+    )
     result = pd.concat([table, assigned, fixed, mobile], axis=1)
     result["underserved"] = underserved(
         result["fixed_served"] if standard.uses_fixed else None,

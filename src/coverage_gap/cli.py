@@ -58,11 +58,17 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--out", type=Path, required=True, help="output directory")
     p_demo = sub.add_parser("demo", help="generate the synthetic Region Sjælland and run it")
     p_demo.add_argument("--out", type=Path, required=True, help="output directory")
-    p_demo.add_argument("--scale", type=float, default=1.0,
-                        help="fraction of the realistic number of households (default 1)")
+    p_demo.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="fraction of the realistic number of households (default 1)",
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         if args.command == "run":
             return _run(args.config, args.out)

@@ -58,7 +58,9 @@ class LayerSpec:
 
     def __post_init__(self) -> None:
         if self.kind not in READERS:
-            raise ConfigError(f"{self.path}: unknown kind {self.kind!r}; use one of {sorted(READERS)}")
+            raise ConfigError(
+                f"{self.path}: unknown kind {self.kind!r}; use one of {sorted(READERS)}"
+            )
         allowed = set(inspect.signature(READERS[self.kind]).parameters) - _RESERVED
         unknown = sorted(set(self.options) - allowed)
         if unknown:
@@ -72,8 +74,9 @@ class LayerSpec:
         """Read the layer with its reader; ``extra`` options it does not take are ignored."""
         reader = READERS[self.kind]
         accepted = inspect.signature(reader).parameters
-        return reader(self.path, **self.options,
-                      **{k: v for k, v in extra.items() if k in accepted})
+        return reader(
+            self.path, **self.options, **{k: v for k, v in extra.items() if k in accepted}
+        )
 
     def check(self, **extra: Any) -> None:
         """Check a raster layer from its header, without reading its cells."""
@@ -157,8 +160,10 @@ def _layer(table: Mapping[str, Any], section: str, base: Path, kind: str | None)
     path = path if path.is_absolute() else base / path
     kind = options.pop("kind", None) or kind or _kind_from_suffix(path, section)
     if "technologies" in options:
-        options["technologies"] = {k: tuple(v) + (None,) * (2 - len(v)) if isinstance(v, list)
-                                   else (v, None) for k, v in options["technologies"].items()}
+        options["technologies"] = {
+            k: tuple(v) + (None,) * (2 - len(v)) if isinstance(v, list) else (v, None)
+            for k, v in options["technologies"].items()
+        }
     return LayerSpec(path, kind, options)
 
 
@@ -169,8 +174,9 @@ def _kind_from_suffix(path: Path, section: str) -> str:
     if suffix in TABLE_SUFFIXES:
         return "table"
     if suffix in (".parquet", ".geoparquet", ".pq"):
-        raise ConfigError(f"[{section}] {path.name}: say kind = \"table\" or kind = \"polygons\" "
-                          "for a Parquet file")
+        raise ConfigError(
+            f'[{section}] {path.name}: say kind = "table" or kind = "polygons" for a Parquet file'
+        )
     return "polygons"
 
 
@@ -202,8 +208,16 @@ def parse_config(data: Mapping[str, Any], base_dir: Path) -> RunConfig:
     >>> cfg.households.path.as_posix(), cfg.standard.name
     ('/data/h.gpkg', '100/30')
     """
-    known = {"households", "municipalities", "fixed", "mobile", "standard", "meta", "demand",
-             "report"}
+    known = {
+        "households",
+        "municipalities",
+        "fixed",
+        "mobile",
+        "standard",
+        "meta",
+        "demand",
+        "report",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"unknown section(s) {unknown}; known: {sorted(known)}")
@@ -215,15 +229,13 @@ def parse_config(data: Mapping[str, Any], base_dir: Path) -> RunConfig:
     mobile = data.get("mobile", [])
     mobile = [mobile] if isinstance(mobile, Mapping) else mobile
     meta = dict(data.get("meta", {}))
-    allowed_meta = {"denominator", "data_year", "source", "area_name", "tolerance_m",
-                    "working_crs"}
+    allowed_meta = {"denominator", "data_year", "source", "area_name", "tolerance_m", "working_crs"}
     unknown = sorted(set(meta) - allowed_meta)
     if unknown:
         raise ConfigError(f"[meta] unknown key(s) {unknown}; allowed: {sorted(allowed_meta)}")
     return RunConfig(
         households=_layer(data["households"], "households", base_dir, "households"),
-        municipalities=_layer(data["municipalities"], "municipalities", base_dir,
-                              "municipalities"),
+        municipalities=_layer(data["municipalities"], "municipalities", base_dir, "municipalities"),
         standard=_standard(data["standard"]),
         fixed=tuple(_layer(t, "fixed", base_dir, None) for t in fixed),
         mobile=tuple(_layer(t, "mobile", base_dir, None) for t in mobile),

@@ -72,8 +72,8 @@ def locate_points(
         cell_size = math.sqrt(area / _GRID_CELLS)
     # One cell of padding: points that round onto the outer edge still fall in the grid.
     x0, y0 = xmin - cell_size, ymax + cell_size
-    width = int(math.ceil((xmax - xmin) / cell_size)) + 2
-    height = int(math.ceil((ymax - ymin) / cell_size)) + 2
+    width = math.ceil((xmax - xmin) / cell_size) + 2
+    height = math.ceil((ymax - ymin) / cell_size) + 2
     transform = Affine(cell_size, 0.0, x0, 0.0, -cell_size, y0)
 
     # Reverse order: the first polygon is burnt last, so it wins where polygons overlap.

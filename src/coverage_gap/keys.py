@@ -77,8 +77,7 @@ def duplicated_keys(keys: pd.Series | pd.Index, *, limit: int = 5) -> tuple[int,
     try:
         con.register("t", table)
         rows = con.execute(
-            "SELECT k, count(*) AS n FROM t WHERE k IS NOT NULL GROUP BY k HAVING n > 1 "
-            "ORDER BY k"
+            "SELECT k, count(*) AS n FROM t WHERE k IS NOT NULL GROUP BY k HAVING n > 1 ORDER BY k"
         ).fetchall()
     finally:
         con.close()

@@ -91,9 +91,14 @@ def household_table(
         geoms = households.geometry.array
         types = np.asarray(shapely.get_type_id(geoms))
         if not np.isin(types, [-1, 0]).all():
-            raise SchemaError(Problem("households", "household geometries must be Points",
-                                      column="geometry",
-                                      fix="use representative points of buildings or parcels"))
+            raise SchemaError(
+                Problem(
+                    "households",
+                    "household geometries must be Points",
+                    column="geometry",
+                    fix="use representative points of buildings or parcels",
+                )
+            )
         x = np.asarray(shapely.get_x(geoms), dtype=np.float64)
         y = np.asarray(shapely.get_y(geoms), dtype=np.float64)
         table = pd.DataFrame(households.drop(columns=households.geometry.name))
@@ -104,8 +109,13 @@ def household_table(
         table = pd.DataFrame(households).copy()
         table.attrs["crs"] = crs if crs is not None else households.attrs.get("crs")
     if table.attrs.get("crs") is None:
-        raise CRSError(Problem("households", "the household table has no CRS",
-                               fix="pass crs='EPSG:25832' (or the CRS of the coordinates)"))
+        raise CRSError(
+            Problem(
+                "households",
+                "the household table has no CRS",
+                fix="pass crs='EPSG:25832' (or the CRS of the coordinates)",
+            )
+        )
     if S.HOUSEHOLDS not in table:
         table[S.HOUSEHOLDS] = np.ones(len(table), dtype=np.int64)
     return table
@@ -136,7 +146,12 @@ def to_geodataframe(households: pd.DataFrame) -> gpd.GeoDataFrame:
     """
     crs = households.attrs.get("crs")
     if crs is None:
-        raise CRSError(Problem("households", "the table has no CRS in attrs['crs']",
-                               fix="set table.attrs['crs'] = 'EPSG:25832'"))
+        raise CRSError(
+            Problem(
+                "households",
+                "the table has no CRS in attrs['crs']",
+                fix="set table.attrs['crs'] = 'EPSG:25832'",
+            )
+        )
     geometry = gpd.points_from_xy(households[S.X], households[S.Y], crs=crs)
     return gpd.GeoDataFrame(households.copy(), geometry=geometry, crs=crs)

@@ -52,8 +52,9 @@ class Results:
     config: RunConfig
 
 
-def _try_read(spec: LayerSpec, problems: ProblemLog, *, check_only: bool = False,
-              **extra: object) -> object | None:
+def _try_read(
+    spec: LayerSpec, problems: ProblemLog, *, check_only: bool = False, **extra: object
+) -> object | None:
     try:
         return spec.check(**extra) if check_only else spec.read(**extra)
     except InputError as exc:
@@ -63,10 +64,12 @@ def _try_read(spec: LayerSpec, problems: ProblemLog, *, check_only: bool = False
     return None
 
 
-def _bounds(households: pd.DataFrame) -> tuple[float, float, float, float]:
-    x = households[S.X].to_numpy()
-    y = households[S.Y].to_numpy()
+def _bounds(households: pd.DataFrame) -> tuple[float, float, float, float] | None:
+    x = pd.to_numeric(households[S.X], errors="coerce").to_numpy(np.float64)
+    y = pd.to_numeric(households[S.Y], errors="coerce").to_numpy(np.float64)
     ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        return None
     return (float(x[ok].min()), float(y[ok].min()), float(x[ok].max()), float(y[ok].max()))
 
 
@@ -94,14 +97,17 @@ def run(config: RunConfig) -> Results:
         households, found = validate_households(households, source=str(config.households.path))
         problems.extend(found)
     if boundaries is not None:
-        boundaries, found = validate_municipalities(boundaries,
-                                                    source=str(config.municipalities.path))
+        boundaries, found = validate_municipalities(
+            boundaries, source=str(config.municipalities.path)
+        )
         problems.extend(found)
 
     fixed_offers, fixed_areas, mobile_offers, mobile_areas = [], [], [], []
     raster_specs = []
-    for group, offers, areas in ((config.fixed, fixed_offers, fixed_areas),
-                                 (config.mobile, mobile_offers, mobile_areas)):
+    for group, offers, areas in (
+        (config.fixed, fixed_offers, fixed_areas),
+        (config.mobile, mobile_offers, mobile_areas),
+    ):
         for spec in group:
             if spec.kind == "raster":
                 raster_specs.append(spec)
@@ -116,11 +122,9 @@ def run(config: RunConfig) -> Results:
             else:
                 areas.append(layer)
     # Rasters are checked now (CRS, overlap) but read one at a time while classifying.
-    bounds = None
-    if households is not None and not problems.errors:
-        bounds = _bounds(households)
-        for spec in raster_specs:
-            _try_read(spec, problems, check_only=True, working_crs=crs, bounds=bounds)
+    bounds = _bounds(households) if households is not None else None
+    for spec in raster_specs:
+        _try_read(spec, problems, check_only=True, working_crs=crs, bounds=bounds)
     for problem in problems.warnings:
         log.warning("%s", problem)
     problems.raise_if_errors()
@@ -140,8 +144,9 @@ def run(config: RunConfig) -> Results:
         mobile_offers=_concat(mobile_offers),
         tolerance_m=config.tolerance_m,
     )
-    provenance = Provenance(config.standard, config.denominator, config.data_year,
-                            config.source, config.area_name)
+    provenance = Provenance(
+        config.standard, config.denominator, config.data_year, config.source, config.area_name
+    )
     table = summarize_gap(classified, boundaries, provenance)
     reconciliation = reconcile(classified)
     assigned = reconciliation.loc[["inside", "nearest"], "households"].sum()
@@ -150,8 +155,9 @@ def run(config: RunConfig) -> Results:
             f"region row counts {table.loc[S.REGION_CODE, 'households']} households, "
             f"the reconciliation {assigned}"
         )
-    return Results(classified, table, reconciliation, boundaries, tuple(problems.warnings),
-                   provenance, config)
+    return Results(
+        classified, table, reconciliation, boundaries, tuple(problems.warnings), provenance, config
+    )
 
 
 def _concat(frames: list) -> object | None:

@@ -27,8 +27,18 @@ from pyproj import CRS
 from . import schema as S
 from .pipeline import Results
 
-_DEPENDENCIES = ("numpy", "pandas", "geopandas", "shapely", "pyproj", "pyogrio", "pyarrow",
-                 "rasterio", "duckdb", "matplotlib")
+_DEPENDENCIES = (
+    "numpy",
+    "pandas",
+    "geopandas",
+    "shapely",
+    "pyproj",
+    "pyogrio",
+    "pyarrow",
+    "rasterio",
+    "duckdb",
+    "matplotlib",
+)
 
 
 @contextlib.contextmanager
@@ -66,7 +76,7 @@ def sha256(path: Path) -> str:
 
 
 def write_csv(table: pd.DataFrame, path: Path, *, index: bool = True) -> Path:
-    """Write a table as UTF-8 CSV with ``\\n`` line ends and full float precision."""
+    r"""Write a table as UTF-8 CSV with ``\n`` line ends and full float precision."""
     with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
         table.to_csv(handle, index=index, lineterminator="\n")
     return path
@@ -93,13 +103,22 @@ def write_households_parquet(classified: pd.DataFrame, path: Path) -> Path:
     )
     table = table.append_column("geometry", geometry)
     crs = CRS.from_user_input(classified.attrs["crs"])
-    bbox = ([float(x[valid].min()), float(y[valid].min()), float(x[valid].max()),
-             float(y[valid].max())] if valid.any() else [])
+    bbox = (
+        [float(x[valid].min()), float(y[valid].min()), float(x[valid].max()), float(y[valid].max())]
+        if valid.any()
+        else []
+    )
     geo = {
         "version": "1.1.0",
         "primary_column": "geometry",
-        "columns": {"geometry": {"encoding": "point", "geometry_types": ["Point"],
-                                 "crs": crs.to_json_dict(), "bbox": bbox}},
+        "columns": {
+            "geometry": {
+                "encoding": "point",
+                "geometry_types": ["Point"],
+                "crs": crs.to_json_dict(),
+                "bbox": bbox,
+            }
+        },
     }
     metadata = {b"geo": json.dumps(geo).encode()}
     table = table.replace_schema_metadata(metadata)
@@ -119,12 +138,17 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def write_manifest(results: Results, out_dir: Path, outputs: list[Path],
-                   extra: dict[str, Any] | None = None) -> Path:
+def write_manifest(
+    results: Results, out_dir: Path, outputs: list[Path], extra: dict[str, Any] | None = None
+) -> Path:
     """Write ``manifest.json``: inputs with SHA-256, parameters, versions, outputs, checks."""
     inputs = [
-        {"path": str(spec.path), "kind": spec.kind, "sha256": sha256(spec.path),
-         "bytes": spec.path.stat().st_size}
+        {
+            "path": str(spec.path),
+            "kind": spec.kind,
+            "sha256": sha256(spec.path),
+            "bytes": spec.path.stat().st_size,
+        }
         for spec in results.config.inputs
     ]
     manifest = {
@@ -150,8 +174,10 @@ def write_manifest(results: Results, out_dir: Path, outputs: list[Path],
 
 
 def write_run_outputs(results: Results, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``municipalities.csv``, ``households.parquet``, ``reconciliation.csv``
-    and ``manifest.json`` to ``out_dir``.
+    """Write the outputs of a run to ``out_dir``.
+
+    Files: ``municipalities.csv``, ``households.parquet``, ``reconciliation.csv`` and
+    ``manifest.json``.
 
     Examples
     --------

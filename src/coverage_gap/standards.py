@@ -80,7 +80,12 @@ class ServiceStandard:
 
     def __post_init__(self) -> None:
         problems = []
-        for field_name in ("fixed_down_mbps", "fixed_up_mbps", "mobile_down_mbps", "mobile_up_mbps"):
+        for field_name in (
+            "fixed_down_mbps",
+            "fixed_up_mbps",
+            "mobile_down_mbps",
+            "mobile_up_mbps",
+        ):
             value = getattr(self, field_name)
             if value is not None and (not math.isfinite(value) or value < 0):
                 problems.append(f"{field_name} must be a finite number >= 0, got {value!r}")
@@ -97,9 +102,7 @@ class ServiceStandard:
         if self.uses_fixed and self.fixed_down_mbps is None:
             problems.append(f"rule {self.underserved!r} needs fixed_down_mbps")
         if self.uses_mobile and not self.has_mobile_threshold:
-            problems.append(
-                f"rule {self.underserved!r} needs mobile_min_dbm or mobile_down_mbps"
-            )
+            problems.append(f"rule {self.underserved!r} needs mobile_min_dbm or mobile_down_mbps")
         if problems:
             raise ConfigError(f"service standard {self.name!r}: " + "; ".join(problems))
 

@@ -56,9 +56,7 @@ def missing_columns(
     ]
 
 
-def check_coordinates_crs(
-    x: np.ndarray, y: np.ndarray, crs: CRS, *, source: str
-) -> list[Problem]:
+def check_coordinates_crs(x: np.ndarray, y: np.ndarray, crs: CRS, *, source: str) -> list[Problem]:
     """Detect lon/lat declared as projected metres, and the reverse.
 
     Examples
@@ -78,8 +76,9 @@ def check_coordinates_crs(
             Problem(
                 source,
                 f"coordinates are declared as {crs.to_string()} (degrees) but reach "
-                f"x={float(np.abs(xs).max()):.0f}, y={float(np.abs(ys).max()):.0f}: they look like metres",
-                fix="declare the projected CRS of the file, e.g. crs = \"EPSG:25832\"",
+                f"x={float(np.abs(xs).max()):.0f}, y={float(np.abs(ys).max()):.0f}: "
+                "they look like metres",
+                fix='declare the projected CRS of the file, e.g. crs = "EPSG:25832"',
             )
         ]
     if crs.is_projected and looks_degrees and xs.size and float(np.ptp(xs)) < 360:
@@ -88,7 +87,7 @@ def check_coordinates_crs(
                 source,
                 f"coordinates are declared as {crs.to_string()} (metres) but all lie within "
                 "±180/±90: they look like lon/lat degrees",
-                fix="declare crs = \"EPSG:4326\" for longitude/latitude columns",
+                fix='declare crs = "EPSG:4326" for longitude/latitude columns',
             )
         ]
     return []
@@ -113,8 +112,13 @@ def validate_households(frame: pd.DataFrame, *, source: str) -> tuple[pd.DataFra
     """
     problems: list[Problem] = []
     if len(frame) == 0:
-        return frame, [Problem(source, "the household layer has no rows",
-                               fix="check the path, layer name and filters")]
+        return frame, [
+            Problem(
+                source,
+                "the household layer has no rows",
+                fix="check the path, layer name and filters",
+            )
+        ]
     problems += missing_columns(
         frame.columns, [S.ADDRESS_ID, S.HOUSEHOLDS, S.X, S.Y], source=source, what="household"
     )
@@ -122,20 +126,37 @@ def validate_households(frame: pd.DataFrame, *, source: str) -> tuple[pd.DataFra
         return frame, problems
     crs = frame.attrs.get("crs")
     if crs is None:
-        problems.append(Problem(source, "the household layer has no CRS",
-                                fix="state it, e.g. crs = \"EPSG:25832\""))
+        problems.append(
+            Problem(
+                source, "the household layer has no CRS", fix='state it, e.g. crs = "EPSG:25832"'
+            )
+        )
     ids = frame[S.ADDRESS_ID]
     null_ids = ids.isna().to_numpy()
     if null_ids.any():
-        problems.append(Problem(source, "address ids are missing", column=S.ADDRESS_ID,
-                                rows=_first(frame.index[null_ids]), count=int(null_ids.sum()),
-                                fix="give every address an id, or drop those rows"))
+        problems.append(
+            Problem(
+                source,
+                "address ids are missing",
+                column=S.ADDRESS_ID,
+                rows=_first(frame.index[null_ids]),
+                count=int(null_ids.sum()),
+                fix="give every address an id, or drop those rows",
+            )
+        )
     n_dup, dup_keys = duplicated_keys(ids)
     if n_dup:
-        problems.append(Problem(source, "duplicate address ids: every address must appear once",
-                                column=S.ADDRESS_ID, rows=tuple(dup_keys), count=n_dup,
-                                fix="put dwellings of one address in its household count "
-                                "instead of repeating the address"))
+        problems.append(
+            Problem(
+                source,
+                "duplicate address ids: every address must appear once",
+                column=S.ADDRESS_ID,
+                rows=tuple(dup_keys),
+                count=n_dup,
+                fix="put dwellings of one address in its household count "
+                "instead of repeating the address",
+            )
+        )
     count_problems = _check_counts(frame[S.HOUSEHOLDS], source=source, column=S.HOUSEHOLDS)
     problems += count_problems
     if not count_problems and frame[S.HOUSEHOLDS].dtype != np.int64:
@@ -147,14 +168,26 @@ def validate_households(frame: pd.DataFrame, *, source: str) -> tuple[pd.DataFra
     y = frame[S.Y].to_numpy(dtype=np.float64)
     bad = ~(np.isfinite(x) & np.isfinite(y))
     if bad.any():
-        problems.append(Problem(source, "rows without finite coordinates; counted as invalid",
-                                column=f"{S.X}/{S.Y}", rows=_first(frame.index[bad]),
-                                count=int(bad.sum()), severity="warning",
-                                fix="geocode these addresses or drop them explicitly"))
+        problems.append(
+            Problem(
+                source,
+                "rows without finite coordinates; counted as invalid",
+                column=f"{S.X}/{S.Y}",
+                rows=_first(frame.index[bad]),
+                count=int(bad.sum()),
+                severity="warning",
+                fix="geocode these addresses or drop them explicitly",
+            )
+        )
         if bad.all():
-            problems.append(Problem(source, "no row has usable coordinates",
-                                    column=f"{S.X}/{S.Y}",
-                                    fix="check the coordinate column names and the CRS"))
+            problems.append(
+                Problem(
+                    source,
+                    "no row has usable coordinates",
+                    column=f"{S.X}/{S.Y}",
+                    fix="check the coordinate column names and the CRS",
+                )
+            )
     if crs is not None:
         problems += check_coordinates_crs(x, y, CRS.from_user_input(crs), source=source)
     return frame, problems
@@ -175,9 +208,16 @@ def _check_counts(values: pd.Series, *, source: str, column: str) -> list[Proble
         (fractional, "household counts that are not whole numbers"),
     ):
         if mask.any():
-            problems.append(Problem(source, message, column=column,
-                                    rows=_first(values.index[mask]), count=int(mask.sum()),
-                                    fix="household counts must be whole numbers >= 0"))
+            problems.append(
+                Problem(
+                    source,
+                    message,
+                    column=column,
+                    rows=_first(values.index[mask]),
+                    count=int(mask.sum()),
+                    fix="household counts must be whole numbers >= 0",
+                )
+            )
     return problems
 
 
@@ -202,49 +242,89 @@ def validate_municipalities(
     """
     problems: list[Problem] = []
     if len(layer) == 0:
-        return layer, [Problem(source, "the municipality layer has no rows",
-                               fix="check the path, layer name and selection")]
-    problems += missing_columns(layer.columns, [S.MUNICIPALITY_CODE, S.MUNICIPALITY_NAME],
-                                source=source, what="municipality")
+        return layer, [
+            Problem(
+                source,
+                "the municipality layer has no rows",
+                fix="check the path, layer name and selection",
+            )
+        ]
+    problems += missing_columns(
+        layer.columns,
+        [S.MUNICIPALITY_CODE, S.MUNICIPALITY_NAME],
+        source=source,
+        what="municipality",
+    )
     if problems:
         return layer, problems
     if layer.crs is None:
-        problems.append(Problem(source, "the municipality layer has no CRS",
-                                fix="state it, e.g. crs = \"EPSG:25832\""))
+        problems.append(
+            Problem(
+                source, "the municipality layer has no CRS", fix='state it, e.g. crs = "EPSG:25832"'
+            )
+        )
     codes = layer[S.MUNICIPALITY_CODE]
     if codes.isna().any():
-        problems.append(Problem(source, "municipality codes are missing",
-                                column=S.MUNICIPALITY_CODE, count=int(codes.isna().sum()),
-                                rows=_first(layer.index[codes.isna().to_numpy()]),
-                                fix="every polygon needs a code"))
+        problems.append(
+            Problem(
+                source,
+                "municipality codes are missing",
+                column=S.MUNICIPALITY_CODE,
+                count=int(codes.isna().sum()),
+                rows=_first(layer.index[codes.isna().to_numpy()]),
+                fix="every polygon needs a code",
+            )
+        )
     geoms = layer.geometry.array
     empty = np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     types = np.asarray(shapely.get_type_id(geoms))
     not_polygonal = ~empty & ~np.isin(types, [3, 6])
     if empty.any():
-        problems.append(Problem(source, "empty or missing geometries", column="geometry",
-                                rows=_first(layer.index[empty]), count=int(empty.sum()),
-                                fix="drop those rows or repair them in a GIS"))
+        problems.append(
+            Problem(
+                source,
+                "empty or missing geometries",
+                column="geometry",
+                rows=_first(layer.index[empty]),
+                count=int(empty.sum()),
+                fix="drop those rows or repair them in a GIS",
+            )
+        )
     if not_polygonal.any():
-        problems.append(Problem(source, "geometries that are not polygons", column="geometry",
-                                rows=_first(layer.index[not_polygonal]),
-                                count=int(not_polygonal.sum()),
-                                fix="municipalities must be Polygon or MultiPolygon"))
+        problems.append(
+            Problem(
+                source,
+                "geometries that are not polygons",
+                column="geometry",
+                rows=_first(layer.index[not_polygonal]),
+                count=int(not_polygonal.sum()),
+                fix="municipalities must be Polygon or MultiPolygon",
+            )
+        )
     if any(p.severity == "error" for p in problems):
         return layer, problems
     layer, repair_problems = repair_polygons(layer, source=source)
     problems += repair_problems
     if codes.duplicated().any():
         dup = codes[codes.duplicated()].unique()
-        problems.append(Problem(source, "several polygons share a code; dissolved into one",
-                                column=S.MUNICIPALITY_CODE, rows=_first(dup), count=len(dup),
-                                severity="warning"))
+        problems.append(
+            Problem(
+                source,
+                "several polygons share a code; dissolved into one",
+                column=S.MUNICIPALITY_CODE,
+                rows=_first(dup),
+                count=len(dup),
+                severity="warning",
+            )
+        )
         layer = layer.dissolve(by=S.MUNICIPALITY_CODE, as_index=False, aggfunc="first")
         layer = layer[[S.MUNICIPALITY_CODE, S.MUNICIPALITY_NAME, "geometry"]]
     return layer.reset_index(drop=True), problems
 
 
-def repair_polygons(layer: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+def repair_polygons(
+    layer: gpd.GeoDataFrame, *, source: str
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Repair invalid polygons with ``make_valid``, keeping only their polygonal parts.
 
     Examples
@@ -266,10 +346,15 @@ def repair_polygons(layer: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.GeoDat
     fixed[invalid] = [_polygonal_part(g) for g in repaired]
     out = layer.copy()
     out[out.geometry.name] = gpd.GeoSeries(fixed, index=layer.index, crs=layer.crs)
-    problem = Problem(source, "invalid polygons were repaired with make_valid",
-                      column="geometry", rows=_first(layer.index[invalid]),
-                      count=int(invalid.sum()), severity="warning",
-                      fix="repair the source file to silence this warning")
+    problem = Problem(
+        source,
+        "invalid polygons were repaired with make_valid",
+        column="geometry",
+        rows=_first(layer.index[invalid]),
+        count=int(invalid.sum()),
+        severity="warning",
+        fix="repair the source file to silence this warning",
+    )
     return out, [problem]
 
 
@@ -298,35 +383,65 @@ def validate_offers(
     """
     problems: list[Problem] = []
     if len(offers) == 0:
-        return offers, [Problem(source, f"the {what} offer table has no rows",
-                                fix="check the path and filters")]
-    problems += missing_columns(offers.columns, [S.ADDRESS_ID, S.DOWN, S.UP],
-                                source=source, what=f"{what} offer")
+        return offers, [
+            Problem(source, f"the {what} offer table has no rows", fix="check the path and filters")
+        ]
+    problems += missing_columns(
+        offers.columns, [S.ADDRESS_ID, S.DOWN, S.UP], source=source, what=f"{what} offer"
+    )
     if problems:
         return offers, problems
     null_ids = offers[S.ADDRESS_ID].isna().to_numpy()
     if null_ids.any():
-        problems.append(Problem(source, "offers without an address id", column=S.ADDRESS_ID,
-                                rows=_first(offers.index[null_ids]), count=int(null_ids.sum()),
-                                fix="every offer must name its address"))
+        problems.append(
+            Problem(
+                source,
+                "offers without an address id",
+                column=S.ADDRESS_ID,
+                rows=_first(offers.index[null_ids]),
+                count=int(null_ids.sum()),
+                fix="every offer must name its address",
+            )
+        )
     for column, required in ((S.DOWN, True), (S.UP, False)):
         values = offers[column]
         numeric = pd.to_numeric(values, errors="coerce")
         text = (numeric.isna() & values.notna()).to_numpy()
         if text.any():
-            problems.append(Problem(source, "speeds that are not numbers", column=column,
-                                    rows=_first(offers.index[text]), count=int(text.sum()),
-                                    fix="speeds are Mbit/s as numbers; leave the cell empty "
-                                    "when nothing is offered"))
+            problems.append(
+                Problem(
+                    source,
+                    "speeds that are not numbers",
+                    column=column,
+                    rows=_first(offers.index[text]),
+                    count=int(text.sum()),
+                    fix="speeds are Mbit/s as numbers; leave the cell empty "
+                    "when nothing is offered",
+                )
+            )
         as_float = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
         if required and np.isnan(as_float).any() and not text.any():
             mask = np.isnan(as_float)
-            problems.append(Problem(source, "offers without a download speed", column=column,
-                                    rows=_first(offers.index[mask]), count=int(mask.sum()),
-                                    fix="drop rows of technologies that are not offered"))
+            problems.append(
+                Problem(
+                    source,
+                    "offers without a download speed",
+                    column=column,
+                    rows=_first(offers.index[mask]),
+                    count=int(mask.sum()),
+                    fix="drop rows of technologies that are not offered",
+                )
+            )
         negative = as_float < 0
         if negative.any():
-            problems.append(Problem(source, f"negative {'download' if required else 'upload'} speeds",
-                                    column=column, rows=_first(offers.index[negative]),
-                                    count=int(negative.sum()), fix="speeds must be >= 0"))
+            problems.append(
+                Problem(
+                    source,
+                    f"negative {'download' if required else 'upload'} speeds",
+                    column=column,
+                    rows=_first(offers.index[negative]),
+                    count=int(negative.sum()),
+                    fix="speeds must be >= 0",
+                )
+            )
     return offers, problems

@@ -52,17 +52,52 @@ REGION_SJAELLAND: tuple[tuple[str, str, int, str, float, float, float], ...] = (
 
 # Rough outlines (EPSG:25832): west/south Zealand, Lolland-Falster, Møn.
 _OUTLINES = (
-    [(618000, 6150000), (622000, 6168000), (628000, 6185000), (645000, 6192000),
-     (652000, 6205000), (660000, 6214000), (672000, 6212000), (684000, 6198000),
-     (690000, 6185000), (700000, 6181000), (712000, 6172000), (716000, 6160000),
-     (716000, 6150000), (723000, 6140000), (720000, 6126000), (708000, 6117000),
-     (697000, 6108000), (694000, 6097000), (680000, 6095000), (668000, 6106000),
-     (652000, 6116000), (640000, 6125000), (628000, 6136000)],
-    [(622000, 6078000), (640000, 6088000), (660000, 6086000), (676000, 6088000),
-     (692000, 6087000), (700000, 6075000), (697000, 6055000), (688000, 6043000),
-     (672000, 6052000), (650000, 6056000), (632000, 6062000)],
-    [(703000, 6098000), (712000, 6104000), (728000, 6102000), (732000, 6094000),
-     (716000, 6088000), (704000, 6090000)],
+    [
+        (618000, 6150000),
+        (622000, 6168000),
+        (628000, 6185000),
+        (645000, 6192000),
+        (652000, 6205000),
+        (660000, 6214000),
+        (672000, 6212000),
+        (684000, 6198000),
+        (690000, 6185000),
+        (700000, 6181000),
+        (712000, 6172000),
+        (716000, 6160000),
+        (716000, 6150000),
+        (723000, 6140000),
+        (720000, 6126000),
+        (708000, 6117000),
+        (697000, 6108000),
+        (694000, 6097000),
+        (680000, 6095000),
+        (668000, 6106000),
+        (652000, 6116000),
+        (640000, 6125000),
+        (628000, 6136000),
+    ],
+    [
+        (622000, 6078000),
+        (640000, 6088000),
+        (660000, 6086000),
+        (676000, 6088000),
+        (692000, 6087000),
+        (700000, 6075000),
+        (697000, 6055000),
+        (688000, 6043000),
+        (672000, 6052000),
+        (650000, 6056000),
+        (632000, 6062000),
+    ],
+    [
+        (703000, 6098000),
+        (712000, 6104000),
+        (728000, 6102000),
+        (732000, 6094000),
+        (716000, 6088000),
+        (704000, 6090000),
+    ],
 )
 
 
@@ -93,9 +128,13 @@ def _boundaries() -> gpd.GeoDataFrame:
     )
 
 
-def _sample_in(polygon: shapely.Geometry, centres: NDArray[np.float64],
-               sigma: NDArray[np.float64], which: NDArray[np.int64],
-               rng: np.random.Generator) -> NDArray[np.float64]:
+def _sample_in(
+    polygon: shapely.Geometry,
+    centres: NDArray[np.float64],
+    sigma: NDArray[np.float64],
+    which: NDArray[np.int64],
+    rng: np.random.Generator,
+) -> NDArray[np.float64]:
     """Points around ``centres[which]`` (normal, ``sigma``), redrawn until inside."""
     n = which.size
     xy = np.empty((n, 2))
@@ -120,19 +159,25 @@ def _sample_in(polygon: shapely.Geometry, centres: NDArray[np.float64],
     return xy
 
 
-def _households(boundaries: gpd.GeoDataFrame, scale: float, rng: np.random.Generator
-               ) -> tuple[gpd.GeoDataFrame, NDArray[np.float64], NDArray[np.bool_]]:
+def _households(
+    boundaries: gpd.GeoDataFrame, scale: float, rng: np.random.Generator
+) -> tuple[gpd.GeoDataFrame, NDArray[np.float64], NDArray[np.bool_]]:
     frames = []
     dist_parts = []
     rural_parts = []
     for (code, _name, population, _town, tx, ty, rurality), polygon in zip(
         REGION_SJAELLAND, boundaries.geometry, strict=True
     ):
-        total = max(int(round(population / 2.1 * scale)), 20)
+        total = max(round(population / 2.1 * scale), 20)
         # Villages: random points in the municipality, each a small cluster.
         n_villages = 6
-        villages = _sample_in(polygon, np.array([[tx, ty]]), np.array([9000.0]),
-                              np.zeros(n_villages, dtype=np.int64), rng)
+        villages = _sample_in(
+            polygon,
+            np.array([[tx, ty]]),
+            np.array([9000.0]),
+            np.zeros(n_villages, dtype=np.int64),
+            rng,
+        )
         centres = np.vstack([[tx, ty], villages])
         sigma = np.array([1800.0] + [500.0] * n_villages)
         # Sizes: rural addresses hold one household; urban ones sometimes a block of flats.
@@ -145,16 +190,26 @@ def _households(boundaries: gpd.GeoDataFrame, scale: float, rng: np.random.Gener
         size = size[:n_addr].copy()
         size[-1] -= cum[n_addr - 1] - total
         rural = rural[:n_addr]
-        which = rng.choice(centres.shape[0], size=n_addr,
-                           p=np.r_[0.55, np.full(n_villages, 0.45 / n_villages)])
+        which = rng.choice(
+            centres.shape[0], size=n_addr, p=np.r_[0.55, np.full(n_villages, 0.45 / n_villages)]
+        )
         xy = _sample_in(polygon, centres, sigma, which, rng)
         r_idx = np.flatnonzero(rural)
         # Rural addresses: uniform over the municipality.
         xy[r_idx] = _uniform_in(polygon, r_idx.size, rng)
         dist = np.min(np.hypot(xy[:, :1] - centres[:, 0], xy[:, 1:] - centres[:, 1]), axis=1)
         ids = np.char.add(f"{code}-", np.char.zfill(np.arange(n_addr).astype(str), 7))
-        frames.append(pd.DataFrame({"address_id": ids, "households": size,
-                                    "x": xy[:, 0], "y": xy[:, 1], "kommunekode": code}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "address_id": ids,
+                    "households": size,
+                    "x": xy[:, 0],
+                    "y": xy[:, 1],
+                    "kommunekode": code,
+                }
+            )
+        )
         dist_parts.append(dist)
         rural_parts.append(rural)
     table = pd.concat(frames, ignore_index=True)
@@ -165,8 +220,7 @@ def _households(boundaries: gpd.GeoDataFrame, scale: float, rng: np.random.Gener
     coast = rng.choice(n, size=max(n // 400, 3), replace=False)
     rings = shapely.get_exterior_ring(shapely.get_parts(boundaries.geometry.array))
     ring = rings[rng.integers(0, len(rings), coast.size)]
-    on_line = shapely.line_interpolate_point(ring, rng.uniform(0, 1, coast.size),
-                                             normalized=True)
+    on_line = shapely.line_interpolate_point(ring, rng.uniform(0, 1, coast.size), normalized=True)
     angle = rng.uniform(0, 2 * np.pi, coast.size)
     step = rng.uniform(0, 400, coast.size)
     table.loc[coast, "x"] = shapely.get_x(on_line) + step * np.cos(angle)
@@ -179,8 +233,7 @@ def _households(boundaries: gpd.GeoDataFrame, scale: float, rng: np.random.Gener
     return gdf, dist, rural
 
 
-def _uniform_in(polygon: shapely.Geometry, n: int, rng: np.random.Generator
-                ) -> NDArray[np.float64]:
+def _uniform_in(polygon: shapely.Geometry, n: int, rng: np.random.Generator) -> NDArray[np.float64]:
     xmin, ymin, xmax, ymax = polygon.bounds
     out = np.empty((n, 2))
     todo = np.arange(n)
@@ -192,8 +245,12 @@ def _uniform_in(polygon: shapely.Geometry, n: int, rng: np.random.Generator
     return out
 
 
-def _offers(households: gpd.GeoDataFrame, dist: NDArray[np.float64],
-            rural: NDArray[np.bool_], rng: np.random.Generator) -> pd.DataFrame:
+def _offers(
+    households: gpd.GeoDataFrame,
+    dist: NDArray[np.float64],
+    rural: NDArray[np.bool_],
+    rng: np.random.Generator,
+) -> pd.DataFrame:
     n = len(households)
     rurality = households["kommunekode"].map({r[0]: r[6] for r in REGION_SJAELLAND})
     rurality = rurality.to_numpy(np.float64)
@@ -206,32 +263,65 @@ def _offers(households: gpd.GeoDataFrame, dist: NDArray[np.float64],
     ids = households["address_id"].to_numpy()
     fibre_speed = rng.choice([300.0, 1000.0, 2500.0], size=n, p=[0.2, 0.6, 0.2])
     parts = [
-        pd.DataFrame({"address_id": ids[fibre], "technology": "fiber",
-                      "down_mbps": fibre_speed[fibre], "up_mbps": fibre_speed[fibre]}),
-        pd.DataFrame({"address_id": ids[cable], "technology": "cable_tv",
-                      "down_mbps": 1000.0, "up_mbps": 100.0}),
-        pd.DataFrame({"address_id": ids, "technology": "xdsl", "down_mbps": dsl_down,
-                      # a fifth of the DSL rows state no upload, as in the real mapping
-                      "up_mbps": np.where(rng.random(n) < 0.2, np.nan,
-                                          np.round(dsl_down / 8, 1))}),
-        pd.DataFrame({"address_id": ids[fwa], "technology": "fixed_wireless",
-                      "down_mbps": 100.0, "up_mbps": np.nan}),
+        pd.DataFrame(
+            {
+                "address_id": ids[fibre],
+                "technology": "fiber",
+                "down_mbps": fibre_speed[fibre],
+                "up_mbps": fibre_speed[fibre],
+            }
+        ),
+        pd.DataFrame(
+            {
+                "address_id": ids[cable],
+                "technology": "cable_tv",
+                "down_mbps": 1000.0,
+                "up_mbps": 100.0,
+            }
+        ),
+        pd.DataFrame(
+            {
+                "address_id": ids,
+                "technology": "xdsl",
+                "down_mbps": dsl_down,
+                # a fifth of the DSL rows state no upload, as in the real mapping
+                "up_mbps": np.where(rng.random(n) < 0.2, np.nan, np.round(dsl_down / 8, 1)),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "address_id": ids[fwa],
+                "technology": "fixed_wireless",
+                "down_mbps": 100.0,
+                "up_mbps": np.nan,
+            }
+        ),
     ]
     offers = pd.concat(parts, ignore_index=True)
     # Some addresses have no offer at all: a missing row never means served.
     return offers.sample(frac=1.0, random_state=int(rng.integers(2**31))).reset_index(drop=True)
 
 
-def _signal(boundaries: gpd.GeoDataFrame, cell: float, rng: np.random.Generator
-            ) -> dict[str, tuple[NDArray[np.float32], Affine]]:
+def _signal(
+    boundaries: gpd.GeoDataFrame, cell: float, rng: np.random.Generator
+) -> dict[str, tuple[NDArray[np.float32], Affine]]:
     outline = shapely.union_all([shapely.Polygon(r) for r in _OUTLINES])
-    xmin, ymin, xmax, ymax = (np.floor(np.array(outline.bounds) / 1000) * 1000
-                              + [-3000, -3000, 4000, 4000])
+    xmin, ymin, xmax, ymax = np.floor(np.array(outline.bounds) / 1000) * 1000 + [
+        -3000,
+        -3000,
+        4000,
+        4000,
+    ]
     width = int((xmax - xmin) / cell)
     height = int((ymax - ymin) / cell)
     transform = Affine(cell, 0, xmin, 0, -cell, ymax)
-    land = rasterize([(shapely.buffer(outline, 2000), 1)], out_shape=(height, width),
-                     transform=transform, fill=0, dtype="uint8").astype(bool)
+    land = rasterize(
+        [(shapely.buffer(outline, 2000), 1)],
+        out_shape=(height, width),
+        transform=transform,
+        fill=0,
+        dtype="uint8",
+    ).astype(bool)
     cx = xmin + (np.arange(width) + 0.5) * cell
     cy = ymax - (np.arange(height) + 0.5) * cell
     towns = np.array([(r[4], r[5]) for r in REGION_SJAELLAND])
@@ -239,16 +329,15 @@ def _signal(boundaries: gpd.GeoDataFrame, cell: float, rng: np.random.Generator
     for operator, spacing, power in (("operator_a", 10000.0, 0.0), ("operator_b", 13000.0, -2.0)):
         # Sites in every town plus a jittered rural grid.
         gx, gy = np.meshgrid(np.arange(xmin, xmax, spacing), np.arange(ymin, ymax, spacing))
-        grid = np.column_stack([gx.ravel(), gy.ravel()]) + rng.normal(0, spacing / 4,
-                                                                      (gx.size, 2))
-        keep = shapely.contains_xy(outline, grid[:, 0], grid[:, 1]) & (
-            rng.random(len(grid)) < 0.8)
+        grid = np.column_stack([gx.ravel(), gy.ravel()]) + rng.normal(0, spacing / 4, (gx.size, 2))
+        keep = shapely.contains_xy(outline, grid[:, 0], grid[:, 1]) & (rng.random(len(grid)) < 0.8)
         sites = np.vstack([towns, grid[keep]])
         best = np.full((height, width), -np.inf, dtype=np.float32)
         for sx, sy in sites:
             d_km = np.hypot(cx[None, :] - sx, cy[:, None] - sy) / 1000
-            np.maximum(best, (-74.0 + power - 36.0 * np.log10(d_km + 0.05)).astype(np.float32),
-                       out=best)
+            np.maximum(
+                best, (-74.0 + power - 36.0 * np.log10(d_km + 0.05)).astype(np.float32), out=best
+            )
         # Shadowing: a coarse random field, 3 km blocks, +-7 dB.
         block = int(3000 / cell)
         coarse = rng.normal(0, 7, (height // block + 1, width // block + 1)).astype(np.float32)
@@ -344,15 +433,24 @@ def write_demo_inputs(directory: str | Path, *, scale: float = 1.0, seed: int = 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     demo = make_demo(scale, seed=seed)
-    demo.municipalities.to_file(out / "municipalities.gpkg", layer="municipalities",
-                                driver="GPKG")
+    demo.municipalities.to_file(out / "municipalities.gpkg", layer="municipalities", driver="GPKG")
     demo.households.to_parquet(out / "households.parquet")
     demo.fixed_offers.to_csv(out / "fixed_offers.csv", index=False, lineterminator="\n")
     for operator, (values, transform) in demo.rasters.items():
-        with rasterio.open(out / f"{operator}.tif", "w", driver="GTiff", width=values.shape[1],
-                           height=values.shape[0], count=1, dtype="float32", crs=CRS,
-                           transform=transform, nodata=-9999.0, compress="deflate",
-                           tiled=True) as dst:
+        with rasterio.open(
+            out / f"{operator}.tif",
+            "w",
+            driver="GTiff",
+            width=values.shape[1],
+            height=values.shape[0],
+            count=1,
+            dtype="float32",
+            crs=CRS,
+            transform=transform,
+            nodata=-9999.0,
+            compress="deflate",
+            tiled=True,
+        ) as dst:
             dst.write(values, 1)
     config = out / "demo.toml"
     config.write_text(DEMO_TOML.format(source=DEMO_SOURCE), encoding="utf-8")

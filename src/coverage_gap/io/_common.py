@@ -26,9 +26,13 @@ def existing_file(path: PathLike) -> Path:
     """Return ``path`` as a Path, or raise an InputError naming it."""
     p = Path(path)
     if not p.exists():
-        raise InputError(Problem(str(p), "file not found",
-                                 fix="check the path (relative paths in a config file are "
-                                 "relative to that file)"))
+        raise InputError(
+            Problem(
+                str(p),
+                "file not found",
+                fix="check the path (relative paths in a config file are relative to that file)",
+            )
+        )
     if p.is_file() and p.stat().st_size == 0:
         raise EmptyInputError(Problem(str(p), "the file is empty", fix="re-export the file"))
     return p
@@ -39,35 +43,48 @@ def parse_crs(crs: object, *, source: str) -> CRS:
     try:
         return CRS.from_user_input(crs)
     except (ProjCRSError, TypeError, ValueError) as exc:
-        raise CRSError(Problem(source, f"cannot understand the CRS {crs!r} ({exc})",
-                               fix="give an EPSG code such as \"EPSG:25832\"")) from None
+        raise CRSError(
+            Problem(
+                source,
+                f"cannot understand the CRS {crs!r} ({exc})",
+                fix='give an EPSG code such as "EPSG:25832"',
+            )
+        ) from None
 
 
 def crs_name(crs: CRS) -> str:
-    """A short, stable text form: ``EPSG:nnnn`` where there is a code, else WKT."""
+    """Return ``EPSG:nnnn`` where the CRS has a code, else its WKT."""
     epsg = crs.to_epsg()
     return f"EPSG:{epsg}" if epsg else crs.to_wkt()
 
 
 def resolve_crs(file_crs: object | None, given: object | None, *, source: str) -> CRS:
-    """The layer's CRS: the file's, or the caller's when the file has none.
+    """Return the layer's CRS: the file's, or the caller's when the file has none.
 
     A file CRS that contradicts the caller's is an error: never silently overridden.
     """
     if file_crs is None and given is None:
-        raise CRSError(Problem(source, "the layer has no CRS and none was given",
-                               fix="pass crs=\"EPSG:25832\" (or set crs in the config) "
-                               "for the CRS the coordinates are in"))
+        raise CRSError(
+            Problem(
+                source,
+                "the layer has no CRS and none was given",
+                fix='pass crs="EPSG:25832" (or set crs in the config) '
+                "for the CRS the coordinates are in",
+            )
+        )
     if file_crs is None:
         return parse_crs(given, source=source)
     parsed = parse_crs(file_crs, source=source)
     if given is not None and not parse_crs(given, source=source).equals(
         parsed, ignore_axis_order=True
     ):
-        raise CRSError(Problem(source, f"the file says its CRS is {crs_name(parsed)} but "
-                               f"{given!r} was given",
-                               fix="drop the crs option (the file's own CRS is used) or "
-                               "fix the file"))
+        raise CRSError(
+            Problem(
+                source,
+                f"the file says its CRS is {crs_name(parsed)} but {given!r} was given",
+                fix="drop the crs option (the file's own CRS is used) or fix the file",
+            )
+        )
     return parsed
 
 
@@ -95,6 +112,7 @@ def normalize_codes(values: pd.Series) -> pd.Series:
     >>> normalize_codes(pd.Series([253, "0265", None, " 360 "])).tolist()
     ['0253', '0265', nan, '0360']
     """
+
     def one(value: object) -> object:
         if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
             return np.nan
@@ -129,14 +147,25 @@ def pick_columns(
     if len(found) == 1:
         return found[0]
     if not found:
-        raise InputError(Problem(source, f"no {what} columns found among {list(columns)}",
-                                 fix="name them with x = \"...\" and y = \"...\""))
-    raise InputError(Problem(source, f"ambiguous {what} columns: {found}",
-                             fix="choose one pair with x = \"...\" and y = \"...\""))
+        raise InputError(
+            Problem(
+                source,
+                f"no {what} columns found among {list(columns)}",
+                fix='name them with x = "..." and y = "..."',
+            )
+        )
+    raise InputError(
+        Problem(
+            source,
+            f"ambiguous {what} columns: {found}",
+            fix='choose one pair with x = "..." and y = "..."',
+        )
+    )
 
 
-def require_columns(columns: Sequence[str], required: Sequence[str], *, source: str,
-                    what: str) -> None:
+def require_columns(
+    columns: Sequence[str], required: Sequence[str], *, source: str, what: str
+) -> None:
     """Raise one SchemaError listing every missing column."""
     from ..errors import SchemaError
 
@@ -154,6 +183,10 @@ def reading(source: str, what: str) -> Iterator[None]:
         raise
     except (OSError, ValueError, TypeError, KeyError, RuntimeError, UnicodeDecodeError) as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(Problem(source, f"cannot read the {what}: {text}",
-                                 fix="check that the file is a valid, complete "
-                                 f"{what} in a supported format")) from exc
+        raise InputError(
+            Problem(
+                source,
+                f"cannot read the {what}: {text}",
+                fix=f"check that the file is a valid, complete {what} in a supported format",
+            )
+        ) from exc

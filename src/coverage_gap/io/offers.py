@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyogrio
 
 from .. import schema as S
 from ..errors import InputError, Problem
-from ._common import PARQUET_SUFFIXES, PathLike, existing_file, require_columns
+from ._common import (
+    PARQUET_SUFFIXES,
+    VECTOR_SUFFIXES,
+    PathLike,
+    existing_file,
+    reading,
+    require_columns,
+)
 from .tabular import read_csv, read_parquet
 
 
@@ -23,7 +31,7 @@ def read_offers(
     decimal: str = ".",
     encoding: str = "utf-8",
 ) -> pd.DataFrame:
-    """Read offered speeds per address, in long or wide layout.
+    r"""Read offered speeds per address, in long or wide layout.
 
     Long layout: one row per offer with ``download``/``upload`` columns (and optionally
     a ``technology`` column); several rows per address are allowed. Wide layout: one row
@@ -35,7 +43,8 @@ def read_offers(
     Parameters
     ----------
     path
-        CSV or Parquet file.
+        CSV, Parquet, or a vector file whose attributes hold the speeds (its geometry
+        is ignored; offers are joined to households by id).
     id
         Address id column (read as text).
     download, upload, technology
@@ -59,7 +68,7 @@ def read_offers(
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "o.csv"
-    >>> _ = p.write_text("id;dl_fiber;ul_fiber;dl_dsl\\na;1000;1000;\\nb;;;20\\n")
+    >>> _ = p.write_text("id;dl_fiber;ul_fiber;dl_dsl\na;1000;1000;\nb;;;20\n")
     >>> o = read_offers(p, id="id", technologies={"fiber": ("dl_fiber", "ul_fiber"),
     ...                                           "xdsl": ("dl_dsl", None)})
     >>> o.values.tolist()
@@ -68,9 +77,14 @@ def read_offers(
     p = existing_file(path)
     source = str(p)
     if technologies is None and download is None:
-        raise InputError(Problem(source, "no speed columns were named",
-                                 fix="give download/upload columns (long layout) or "
-                                 "technologies = {name = [download, upload]} (wide layout)"))
+        raise InputError(
+            Problem(
+                source,
+                "no speed columns were named",
+                fix="give download/upload columns (long layout) or "
+                "technologies = {name = [download, upload]} (wide layout)",
+            )
+        )
     needed = [id]
     if technologies is not None:
         for down_col, up_col in technologies.values():
@@ -83,6 +97,14 @@ def read_offers(
     if p.suffix.lower() in PARQUET_SUFFIXES:
         table, _ = read_parquet(p, columns=needed)
         frame = table.to_pandas()
+    elif p.suffix.lower() in VECTOR_SUFFIXES:
+        with reading(source, "vector file"):
+            require_columns(
+                list(pyogrio.read_info(p)["fields"]), needed, source=source, what="offer"
+            )
+            frame = pyogrio.read_dataframe(p, columns=needed, read_geometry=False)
+        if decimal != ".":
+            frame = frame.astype({c: "string" for c in needed})
     else:
         frame = read_csv(p, text_columns=text, columns=needed, sep=sep, encoding=encoding)
     require_columns(list(frame.columns), needed, source=source, what="offer")
@@ -92,18 +114,23 @@ def read_offers(
             return pd.Series(np.nan, index=frame.index)
         values = frame[column]
         if decimal != ".":
-            values = values.str.replace(".", "", regex=False).str.replace(decimal, ".",
-                                                                          regex=False)
+            values = values.str.replace(".", "", regex=False).str.replace(decimal, ".", regex=False)
         numeric = pd.to_numeric(values, errors="coerce")
         bad = numeric.isna() & values.notna() & (values.astype(str).str.strip() != "")
         if bad.any():
             first = bad.to_numpy().nonzero()[0][:5]
             # Line numbers: header is line 1, first data row line 2.
-            raise InputError(Problem(source, f"text in a speed column, e.g. {values[bad].iloc[0]!r}",
-                                     column=column, rows=tuple(int(i) + 2 for i in first),
-                                     count=int(bad.sum()),
-                                     fix="speeds must be numbers in Mbit/s (rows are file lines); "
-                                     "check the decimal mark and the separator"))
+            raise InputError(
+                Problem(
+                    source,
+                    f"text in a speed column, e.g. {values[bad].iloc[0]!r}",
+                    column=column,
+                    rows=tuple(int(i) + 2 for i in first),
+                    count=int(bad.sum()),
+                    fix="speeds must be numbers in Mbit/s (rows are file lines); "
+                    "check the decimal mark and the separator",
+                )
+            )
         return numeric.astype(np.float64)
 
     ids = frame[id].astype("string[pyarrow]")
@@ -116,12 +143,16 @@ def read_offers(
         for name, (down_col, up_col) in technologies.items():
             down = speeds(down_col)
             offered = down.notna() & (down > 0)
-            parts.append(pd.DataFrame({
-                S.ADDRESS_ID: ids[offered],
-                S.DOWN: down[offered],
-                S.UP: speeds(up_col)[offered],
-                S.TECHNOLOGY: name,
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        S.ADDRESS_ID: ids[offered],
+                        S.DOWN: down[offered],
+                        S.UP: speeds(up_col)[offered],
+                        S.TECHNOLOGY: name,
+                    }
+                )
+            )
         out = pd.concat(parts, ignore_index=True)
     out.attrs["source"] = source
     return out

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-from rasterio.errors import RasterioIOError
 from affine import Affine
 from pyproj import CRS
+from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
 from .. import schema as S
@@ -58,7 +58,6 @@ def read_signal_raster(
     --------
     >>> import tempfile, pathlib, rasterio
     >>> from affine import Affine
-from pyproj import CRS
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "op.tif"
     >>> with rasterio.open(p, "w", driver="GTiff", width=2, height=1, count=1, dtype="float32",
     ...                    crs="EPSG:25832", transform=Affine(100, 0, 0, 0, -100, 100),
@@ -71,16 +70,17 @@ from pyproj import CRS
     source = str(p)
     target = parse_crs(working_crs, source="working_crs")
     with reading(source, "raster"), _open(p) as dataset:
-        window = _checked_window(dataset, source, crs=crs, bounds=bounds, band=band,
-                                 target=target)
+        window = _checked_window(dataset, source, crs=crs, bounds=bounds, band=band, target=target)
         data = dataset.read(band, window=window, masked=True)
         t = dataset.transform
         col0, row0 = window.col_off, window.row_off
-        transform = Affine(t.a, t.b, t.c + col0 * t.a + row0 * t.b,
-                           t.d, t.e, t.f + col0 * t.d + row0 * t.e)
+        transform = Affine(
+            t.a, t.b, t.c + col0 * t.a + row0 * t.b, t.d, t.e, t.f + col0 * t.d + row0 * t.e
+        )
     values = np.ma.filled(data.astype(np.float32), np.nan)
-    return SignalRaster(name=name or p.stem, values=values, transform=transform,
-                        crs=crs_name(target), source=source)
+    return SignalRaster(
+        name=name or p.stem, values=values, transform=transform, crs=crs_name(target), source=source
+    )
 
 
 def check_signal_raster(
@@ -110,8 +110,9 @@ def _open(path: Path) -> rasterio.io.DatasetReader:
     try:
         return rasterio.open(path)
     except RasterioIOError as exc:
-        raise RasterError(Problem(str(path), f"not a readable raster ({exc})",
-                                  fix="give a GeoTIFF")) from None
+        raise RasterError(
+            Problem(str(path), f"not a readable raster ({exc})", fix="give a GeoTIFF")
+        ) from None
 
 
 def _checked_window(
@@ -124,20 +125,31 @@ def _checked_window(
     target: CRS,
 ) -> Window:
     if dataset.crs is None and crs is None:
-        raise RasterError(Problem(source, "the raster has no CRS",
-                                  fix="pass crs=\"EPSG:25832\" (or set it with "
-                                  "gdal_edit.py -a_srs)"))
+        raise RasterError(
+            Problem(
+                source,
+                "the raster has no CRS",
+                fix='pass crs="EPSG:25832" (or set it with gdal_edit.py -a_srs)',
+            )
+        )
     raster_crs = parse_crs(dataset.crs if dataset.crs is not None else crs, source=source)
     if not raster_crs.equals(target, ignore_axis_order=True):
-        raise RasterError(Problem(
-            source,
-            f"the raster is in {crs_name(raster_crs)}, not the working CRS {crs_name(target)}",
-            fix=f"reproject it with gdalwarp -t_srs {crs_name(target)} (nearest "
-            "neighbour), or choose it as the working CRS",
-        ))
+        raise RasterError(
+            Problem(
+                source,
+                f"the raster is in {crs_name(raster_crs)}, not the working CRS {crs_name(target)}",
+                fix=f"reproject it with gdalwarp -t_srs {crs_name(target)} (nearest "
+                "neighbour), or choose it as the working CRS",
+            )
+        )
     if band < 1 or band > dataset.count:
-        raise RasterError(Problem(source, f"band {band} does not exist "
-                                  f"(the raster has {dataset.count})", fix="pick a band"))
+        raise RasterError(
+            Problem(
+                source,
+                f"band {band} does not exist (the raster has {dataset.count})",
+                fix="pick a band",
+            )
+        )
     if bounds is None:
         return Window(0, 0, dataset.width, dataset.height)
     return _window(dataset, bounds, source)
@@ -147,12 +159,14 @@ def _window(dataset: rasterio.io.DatasetReader, bounds: Sequence[float], source:
     xmin, ymin, xmax, ymax = bounds
     rxmin, rymin, rxmax, rymax = dataset.bounds
     if xmax < rxmin or xmin > rxmax or ymax < rymin or ymin > rymax:
-        raise RasterError(Problem(
-            source,
-            f"the raster (bounds {tuple(round(v) for v in dataset.bounds)}) overlaps none of "
-            f"the households (bounds {tuple(round(v) for v in bounds)})",
-            fix="check that the raster covers the study area and is in the right CRS",
-        ))
+        raise RasterError(
+            Problem(
+                source,
+                f"the raster (bounds {tuple(round(v) for v in dataset.bounds)}) overlaps none of "
+                f"the households (bounds {tuple(round(v) for v in bounds)})",
+                fix="check that the raster covers the study area and is in the right CRS",
+            )
+        )
     inverse = ~dataset.transform
     xs = np.array([xmin, xmax, xmin, xmax])
     ys = np.array([ymin, ymin, ymax, ymax])

@@ -60,8 +60,9 @@ def read_csv(
             ),
         )
     if table.num_rows == 0:
-        raise EmptyInputError(Problem(source, "the table has a header but no rows",
-                                      fix="re-export the file"))
+        raise EmptyInputError(
+            Problem(source, "the table has a header but no rows", fix="re-export the file")
+        )
     return table.to_pandas()
 
 
@@ -86,8 +87,9 @@ def read_parquet(path: Path, *, columns: Sequence[str] | None = None) -> tuple[p
     return table, geo
 
 
-def point_xy(column: pa.ChunkedArray | pa.Array, encoding: str, *, source: str
-             ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def point_xy(
+    column: pa.ChunkedArray | pa.Array, encoding: str, *, source: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """x/y of a GeoParquet point column (WKB or native ``point`` encoding); NaN for nulls."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
@@ -99,20 +101,30 @@ def point_xy(column: pa.ChunkedArray | pa.Array, encoding: str, *, source: str
         y = np.where(valid, y, np.nan).astype(np.float64)
         return x, y
     if encoding.upper() != "WKB":
-        raise InputError(Problem(source, f"unsupported GeoParquet geometry encoding {encoding!r}",
-                                 fix="write the file with WKB or native point encoding"))
+        raise InputError(
+            Problem(
+                source,
+                f"unsupported GeoParquet geometry encoding {encoding!r}",
+                fix="write the file with WKB or native point encoding",
+            )
+        )
     return _wkb_points_xy(column, source=source)
 
 
-def _wkb_points_xy(column: pa.Array, *, source: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _wkb_points_xy(
+    column: pa.Array, *, source: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     if pa.types.is_large_binary(column.type):
         column = column.cast(pa.binary())
     n = len(column)
-    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32, count=n + 1,
-                            offset=column.offset * 4)
+    offsets = np.frombuffer(
+        column.buffers()[1], dtype=np.int32, count=n + 1, offset=column.offset * 4
+    )
     data = column.buffers()[2]
     lengths = np.diff(offsets)
-    valid = column.is_valid().to_numpy(zero_copy_only=False) if column.null_count else np.ones(n, bool)
+    valid = (
+        column.is_valid().to_numpy(zero_copy_only=False) if column.null_count else np.ones(n, bool)
+    )
     # A 2-D WKB point is 21 bytes: byte order, type (1), x, y. Anything else (3-D points,
     # empty points, other types) goes through shapely, which is slower but general.
     simple = valid & (lengths == 21)
@@ -132,17 +144,29 @@ def _wkb_points_xy(column: pa.Array, *, source: str) -> tuple[NDArray[np.float64
                 x[idx[mask]] = xy[:, 0]
                 y[idx[mask]] = xy[:, 1]
         if not is_point.all():
-            raise InputError(Problem(source, "the geometry column holds non-point geometries",
-                                     column="geometry", count=int((~is_point).sum()),
-                                     fix="households must be points"))
+            raise InputError(
+                Problem(
+                    source,
+                    "the geometry column holds non-point geometries",
+                    column="geometry",
+                    count=int((~is_point).sum()),
+                    fix="households must be points",
+                )
+            )
     other = np.flatnonzero(valid & ~simple)
     if other.size:
         geoms = shapely.from_wkb(np.asarray(column.take(pa.array(other)).to_pylist(), dtype=object))
         types = shapely.get_type_id(geoms)
         if not np.isin(types, [0]).all():
-            raise InputError(Problem(source, "the geometry column holds non-point geometries",
-                                     column="geometry", count=int((types != 0).sum()),
-                                     fix="households must be points"))
+            raise InputError(
+                Problem(
+                    source,
+                    "the geometry column holds non-point geometries",
+                    column="geometry",
+                    count=int((types != 0).sum()),
+                    fix="households must be points",
+                )
+            )
         x[other] = shapely.get_x(geoms)
         y[other] = shapely.get_y(geoms)
     return x, y

@@ -51,8 +51,9 @@ _XY_CANDIDATES = (
 )
 
 
-def _read_vector(path: Path, *, columns: list[str] | None, layer: str | int | None
-                 ) -> gpd.GeoDataFrame:
+def _read_vector(
+    path: Path, *, columns: list[str] | None, layer: str | int | None
+) -> gpd.GeoDataFrame:
     source = str(path)
     with reading(source, "vector file"):
         info = pyogrio.read_info(path, layer=layer)
@@ -60,8 +61,9 @@ def _read_vector(path: Path, *, columns: list[str] | None, layer: str | int | No
             require_columns(list(info["fields"]), columns, source=source, what="layer")
         frame = pyogrio.read_dataframe(path, layer=layer, columns=columns)
     if len(frame) == 0:
-        raise EmptyInputError(Problem(source, "the layer has no features",
-                                      fix="check the path and the layer name"))
+        raise EmptyInputError(
+            Problem(source, "the layer has no features", fix="check the path and the layer name")
+        )
     return frame
 
 
@@ -77,7 +79,7 @@ def read_households(
     layer: str | int | None = None,
     working_crs: object = S.WORKING_CRS,
 ) -> pd.DataFrame:
-    """Read household address points into the canonical household table.
+    r"""Read household address points into the canonical household table.
 
     Parameters
     ----------
@@ -113,7 +115,7 @@ def read_households(
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "h.csv"
-    >>> _ = p.write_text("id,lon,lat,hh\\na1,12.0,55.5,2\\n")
+    >>> _ = p.write_text("id,lon,lat,hh\na1,12.0,55.5,2\n")
     >>> t = read_households(p, id="id", households="hh", crs="EPSG:4326")
     >>> t[["address_id", "households"]].values.tolist(), round(t["x"].iloc[0])
     ([['a1', 2]], 689481)
@@ -141,25 +143,36 @@ def read_households(
             if frame is None:
                 frame = table.to_pandas()
             if x is None or y is None:
-                x, y = pick_columns(list(frame.columns), _XY_CANDIDATES, source=source,
-                                    what="coordinate")
-            require_columns(list(frame.columns), [*wanted, x, y], source=source,
-                            what="household")
+                x, y = pick_columns(
+                    list(frame.columns), _XY_CANDIDATES, source=source, what="coordinate"
+                )
+            require_columns(list(frame.columns), [*wanted, x, y], source=source, what="household")
             xs = _numeric(frame[x], source=source, column=x)
             ys = _numeric(frame[y], source=source, column=y)
             file_crs = None
             if crs is None:
-                raise InputError(Problem(source, "a table of coordinates needs an explicit CRS",
-                                         fix="pass crs=\"EPSG:25832\" for ETRS89/UTM 32N "
-                                         "metres or crs=\"EPSG:4326\" for lon/lat"))
+                raise InputError(
+                    Problem(
+                        source,
+                        "a table of coordinates needs an explicit CRS",
+                        fix='pass crs="EPSG:25832" for ETRS89/UTM 32N '
+                        'metres or crs="EPSG:4326" for lon/lat',
+                    )
+                )
     else:
         gdf = _read_vector(p, columns=wanted, layer=layer)
         geoms = gdf.geometry.array
         types = np.asarray(shapely.get_type_id(geoms))
         if not np.isin(types, [-1, 0]).all():
-            raise SchemaError(Problem(source, "household geometries must be points",
-                                      column="geometry", count=int((~np.isin(types, [-1, 0])).sum()),
-                                      fix="use address points, not polygons or lines"))
+            raise SchemaError(
+                Problem(
+                    source,
+                    "household geometries must be points",
+                    column="geometry",
+                    count=int((~np.isin(types, [-1, 0])).sum()),
+                    fix="use address points, not polygons or lines",
+                )
+            )
         xs = np.asarray(shapely.get_x(geoms), dtype=np.float64)
         ys = np.asarray(shapely.get_y(geoms), dtype=np.float64)
         file_crs = gdf.crs
@@ -242,8 +255,9 @@ def read_municipalities(
             gdf = gpd.read_parquet(p)
         require_columns(list(gdf.columns), [code, name], source=source, what="municipality")
         if len(gdf) == 0:
-            raise EmptyInputError(Problem(source, "the layer has no features",
-                                          fix="check the path"))
+            raise EmptyInputError(
+                Problem(source, "the layer has no features", fix="check the path")
+            )
     else:
         gdf = _read_vector(p, columns=[code, name], layer=layer)
     layer_crs = resolve_crs(gdf.crs, crs, source=source)
@@ -260,9 +274,14 @@ def read_municipalities(
         present = set(out[S.MUNICIPALITY_CODE])
         absent = [c for c in wanted if c not in present]
         if absent:
-            raise SchemaError(Problem(source, f"municipality codes {absent} are not in the file",
-                                      column=code, fix="check the codes against the boundary "
-                                      "file (4-digit text such as \"0253\")"))
+            raise SchemaError(
+                Problem(
+                    source,
+                    f"municipality codes {absent} are not in the file",
+                    column=code,
+                    fix='check the codes against the boundary file (4-digit text such as "0253")',
+                )
+            )
         out = out[out[S.MUNICIPALITY_CODE].isin(wanted)].reset_index(drop=True)
     out.attrs["source"] = source
     return out
@@ -311,8 +330,16 @@ def read_coverage_polygons(
     """
     p = existing_file(path)
     source = str(p)
-    renames = {c: new for c, new in ((download, S.DOWN), (upload, S.UP), (signal, "signal_dbm"),
-                                     (operator, "operator")) if c}
+    renames = {
+        c: new
+        for c, new in (
+            (download, S.DOWN),
+            (upload, S.UP),
+            (signal, "signal_dbm"),
+            (operator, "operator"),
+        )
+        if c
+    }
     if p.suffix.lower() in PARQUET_SUFFIXES:
         with reading(source, "GeoParquet file"):
             gdf = gpd.read_parquet(p)

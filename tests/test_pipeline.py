@@ -1,0 +1,153 @@
+"""The batch command end to end: config in, three files out, totals reconciled."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from coverage_gap.cli import main
+from coverage_gap.config import load_config, parse_config
+from coverage_gap.errors import ConfigError, InputError
+from coverage_gap.pipeline import run
+
+from .conftest import OPERATOR_A, write_raster
+
+COLUMNS = [
+    "municipality_code",
+    "municipality_name",
+    "households",
+    "underserved_households",
+    "underserved_share",
+    "share_ci_low",
+    "share_ci_high",
+    "fixed_unserved_households",
+    "mobile_unserved_households",
+    "unserved_both_households",
+]
+
+
+def test_run_command_writes_the_three_files(world_files, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(world_files), "--out", str(out)]) == 0
+    table = pd.read_csv(out / "municipalities.csv", dtype={"municipality_code": str})
+    assert set(COLUMNS) <= set(table.columns)
+    assert table["municipality_code"].tolist() == ["0001", "0002", "region"]
+    assert table["underserved_households"].tolist() == [10, 2, 12]
+    assert table["mobile_unserved_households"].tolist() == [3, 2, 5]
+    assert (table["source"] == "hand-made test world").all()
+
+    households = gpd.read_parquet(out / "households.parquet")
+    assert len(households) == 12 and households.crs.to_epsg() == 25832
+    assert households.geometry.isna().sum() == 1  # h11 has no point
+    assert households["underserved"].sum() == 6  # h2 h3 h4 h6 h11 h12 (h10 served, excluded)
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["reconciliation"]["total"] == {"addresses": 12, "households": 23}
+    assert {i["kind"] for i in manifest["inputs"]} == {
+        "households",
+        "municipalities",
+        "table",
+        "raster",
+    }
+    assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    assert manifest["parameters"]["standard"]["fixed_up_mbps"] == 30
+    assert manifest["versions"]["coverage_gap"]
+    assert "12 of 21 households under-served" in capsys.readouterr().out
+
+
+def test_second_run_gives_identical_files(world_files, tmp_path):
+    for name in ("a", "b"):
+        assert main(["run", str(world_files), "--out", str(tmp_path / name)]) == 0
+    for file in ("municipalities.csv", "households.parquet", "manifest.json", "reconciliation.csv"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes(), file
+
+
+def test_all_input_problems_are_reported_at_once(world_files, tmp_path):
+    (world_files.parent / "households.csv").write_text(
+        "address_id,households,x,y\na,1,500,500\na,-1,600,600\n"
+    )
+    write_raster(world_files.parent / "operator_b.tif", OPERATOR_A, crs="EPSG:3035")
+    with pytest.raises(InputError) as info:
+        run(load_config(world_files))
+    messages = " | ".join(p.message for p in info.value.problems)
+    assert "duplicate address ids" in messages
+    assert "negative household counts" in messages
+    assert "not the working CRS" in messages
+
+
+def test_cli_prints_errors_without_traceback(world_files, tmp_path, capsys):
+    (world_files.parent / "fixed.csv").unlink()
+    assert main(["run", str(world_files), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "fixed.csv" in err and "file not found" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"households": {"path": "h.csv"}, "standard": {"preset": "100/30"}}, "municipalities"),
+        (
+            {
+                "households": {"path": "h.csv"},
+                "municipalities": {"path": "m.gpkg"},
+                "standard": {"preset": "nope"},
+            },
+            "unknown service standard",
+        ),
+        (
+            {
+                "households": {"path": "h.csv", "colour": "red"},
+                "municipalities": {"path": "m.gpkg"},
+                "standard": {"preset": "100/30"},
+            },
+            "unknown option",
+        ),
+        (
+            {
+                "households": {"path": "h.csv"},
+                "municipalities": {"path": "m.gpkg"},
+                "standard": {"fixed_down_mbps": 100, "underserved": "no_mobile"},
+            },
+            "needs mobile",
+        ),
+        (
+            {
+                "households": {"path": "h.csv"},
+                "municipalities": {"path": "m.gpkg"},
+                "standard": {"preset": "100/30"},
+                "meta": {"denominator": "people"},
+            },
+            "denominator",
+        ),
+    ],
+)
+def test_config_errors(tmp_path, data, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config(data, tmp_path)
+
+
+def test_config_file_errors(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[households\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+
+
+def test_demo_command_small(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--scale", "0.02"]) == 0
+    table = pd.read_csv(out / "municipalities.csv", dtype={"municipality_code": str})
+    assert len(table) == 18 and table["municipality_code"].iloc[-1] == "region"
+    assert (table["source"].str.contains("synthetic demo data")).all()
+    region = table.set_index("municipality_code").loc["region"]
+    assert 0.05 < region["underserved_share"] < 0.3
+    reconciliation = pd.read_csv(out / "reconciliation.csv", index_col=0)
+    parts = reconciliation.loc[["inside", "nearest", "unassigned", "invalid"]].sum()
+    assert parts.tolist() == reconciliation.loc["total"].tolist()
+    assert reconciliation.loc["invalid", "addresses"] == 3
+    assert region["households"] == reconciliation.loc[["inside", "nearest"], "households"].sum()
