@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -41,6 +42,8 @@ class Results:
         Standard, denominator, data year and source.
     config
         The configuration that was run.
+    timings
+        Wall-clock seconds per stage (read, validate, classify, aggregate).
     """
 
     households: pd.DataFrame
@@ -50,6 +53,7 @@ class Results:
     problems: tuple[Problem, ...]
     provenance: Provenance
     config: RunConfig
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _try_read(
@@ -91,8 +95,11 @@ def run(config: RunConfig) -> Results:
     """
     problems = ProblemLog()
     crs = config.working_crs
+    clock = _Clock()
     households = _try_read(config.households, problems, working_crs=crs)
+    clock.lap("read households")
     boundaries = _try_read(config.municipalities, problems, working_crs=crs)
+    clock.lap("read municipalities")
     if households is not None:
         households, found = validate_households(households, source=str(config.households.path))
         problems.extend(found)
@@ -121,6 +128,7 @@ def run(config: RunConfig) -> Results:
                 offers.append(layer)
             else:
                 areas.append(layer)
+    clock.lap("read and validate offers and polygons")
     # Rasters are checked now (CRS, overlap) but read one at a time while classifying.
     bounds = _bounds(households) if households is not None else None
     for spec in raster_specs:
@@ -128,6 +136,7 @@ def run(config: RunConfig) -> Results:
     for problem in problems.warnings:
         log.warning("%s", problem)
     problems.raise_if_errors()
+    clock.lap("validate")
 
     def rasters() -> Iterator[SignalRaster]:
         for spec in raster_specs:
@@ -144,6 +153,7 @@ def run(config: RunConfig) -> Results:
         mobile_offers=_concat(mobile_offers),
         tolerance_m=config.tolerance_m,
     )
+    clock.lap("classify (incl. raster reads)")
     provenance = Provenance(
         config.standard, config.denominator, config.data_year, config.source, config.area_name
     )
@@ -155,9 +165,29 @@ def run(config: RunConfig) -> Results:
             f"region row counts {table.loc[S.REGION_CODE, 'households']} households, "
             f"the reconciliation {assigned}"
         )
+    clock.lap("aggregate and reconcile")
     return Results(
-        classified, table, reconciliation, boundaries, tuple(problems.warnings), provenance, config
+        classified,
+        table,
+        reconciliation,
+        boundaries,
+        tuple(problems.warnings),
+        provenance,
+        config,
+        clock.laps,
     )
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self._last = now
+        log.info("%s: %.2f s", name, self.laps[name])
 
 
 def _concat(frames: list) -> object | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
@@ -132,6 +133,29 @@ def _is_missing(value: object) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Text column backed by Arrow (ids, codes); missing stays missing, no copy if already so.
+
+    Examples
+    --------
+    >>> as_text(pd.Series([7, None])).tolist()  # whole floats (ints with gaps) stay whole
+    ['7', <NA>]
+    """
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return values
+    if pd.api.types.is_float_dtype(values):
+        finite = values.dropna()
+        if (finite == np.round(finite)).all():
+            values = values.astype("Int64")
+    return values.astype(pd.StringDtype("pyarrow"))
+
+
+def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Arrow table to pandas, keeping text columns Arrow-backed (zero-copy, fast joins)."""
+    text = pd.StringDtype("pyarrow")
+    return table.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
 
 
 def pick_columns(

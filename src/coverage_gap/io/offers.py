@@ -12,6 +12,8 @@ from ._common import (
     PARQUET_SUFFIXES,
     VECTOR_SUFFIXES,
     PathLike,
+    arrow_to_pandas,
+    as_text,
     existing_file,
     reading,
     require_columns,
@@ -96,7 +98,7 @@ def read_offers(
         text += [c for c in needed if c not in text]
     if p.suffix.lower() in PARQUET_SUFFIXES:
         table, _ = read_parquet(p, columns=needed)
-        frame = table.to_pandas()
+        frame = arrow_to_pandas(table)
     elif p.suffix.lower() in VECTOR_SUFFIXES:
         with reading(source, "vector file"):
             require_columns(
@@ -113,10 +115,15 @@ def read_offers(
         if column is None:
             return pd.Series(np.nan, index=frame.index)
         values = frame[column]
+        if pd.api.types.is_numeric_dtype(values):
+            return values.astype(np.float64)
         if decimal != ".":
             values = values.str.replace(".", "", regex=False).str.replace(decimal, ".", regex=False)
         numeric = pd.to_numeric(values, errors="coerce")
-        bad = numeric.isna() & values.notna() & (values.astype(str).str.strip() != "")
+        suspect = numeric.isna() & values.notna()
+        bad = suspect.copy()
+        if suspect.any():
+            bad[suspect] = values[suspect].astype(str).str.strip() != ""
         if bad.any():
             first = bad.to_numpy().nonzero()[0][:5]
             # Line numbers: header is line 1, first data row line 2.
@@ -133,11 +140,11 @@ def read_offers(
             )
         return numeric.astype(np.float64)
 
-    ids = frame[id].astype("string[pyarrow]")
+    ids = as_text(frame[id])
     if technologies is None:
         out = pd.DataFrame({S.ADDRESS_ID: ids, S.DOWN: speeds(download), S.UP: speeds(upload)})
         if technology:
-            out[S.TECHNOLOGY] = frame[technology].astype(str)
+            out[S.TECHNOLOGY] = frame[technology].astype("category")
     else:
         parts = []
         for name, (down_col, up_col) in technologies.items():

@@ -22,7 +22,7 @@ import shapely
 from numpy.typing import NDArray
 
 from ..errors import EmptyInputError, InputError, Problem
-from ._common import reading, require_columns
+from ._common import arrow_to_pandas, reading, require_columns
 
 
 def sniff_delimiter(path: Path, encoding: str = "utf-8") -> str:
@@ -63,7 +63,7 @@ def read_csv(
         raise EmptyInputError(
             Problem(source, "the table has a header but no rows", fix="re-export the file")
         )
-    return table.to_pandas()
+    return arrow_to_pandas(table)
 
 
 def _header(path: Path, sep: str, encoding: str) -> list[str]:

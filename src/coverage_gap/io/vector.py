@@ -25,6 +25,8 @@ from ._common import (
     PARQUET_SUFFIXES,
     TABLE_SUFFIXES,
     PathLike,
+    arrow_to_pandas,
+    as_text,
     crs_name,
     existing_file,
     normalize_codes,
@@ -138,10 +140,10 @@ def read_households(
             xs, ys = point_xy(table.column(primary), meta.get("encoding", "WKB"), source=source)
             # GeoParquet: a missing "crs" key means OGC:CRS84; an explicit null means unknown.
             file_crs = meta["crs"] if "crs" in meta else "OGC:CRS84"
-            frame = table.select(wanted).to_pandas()
+            frame = arrow_to_pandas(table.select(wanted))
         else:
             if frame is None:
-                frame = table.to_pandas()
+                frame = arrow_to_pandas(table)
             if x is None or y is None:
                 x, y = pick_columns(
                     list(frame.columns), _XY_CANDIDATES, source=source, what="coordinate"
@@ -185,7 +187,7 @@ def read_households(
     xs, ys = transform_xy(xs, ys, layer_crs, target)
 
     out = pd.DataFrame(index=frame.index)
-    out[S.ADDRESS_ID] = frame[id].astype("string[pyarrow]")
+    out[S.ADDRESS_ID] = as_text(frame[id])
     # Counts are checked (and made int64) by validate_households, which names bad rows.
     out[S.HOUSEHOLDS] = frame[households] if households else np.ones(len(frame), dtype=np.int64)
     out[S.X] = xs
