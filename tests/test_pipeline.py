@@ -151,3 +151,37 @@ def test_demo_command_small(tmp_path, capsys):
     assert parts.tolist() == reconciliation.loc["total"].tolist()
     assert reconciliation.loc["invalid", "addresses"] == 3
     assert region["households"] == reconciliation.loc[["inside", "nearest"], "households"].sum()
+
+
+def test_demand_section_writes_demand_csv(world_files, tmp_path):
+    text = world_files.read_text()
+    world_files.write_text(text + """
+[demand]
+base_year = 2026
+horizon = 2028
+gb_per_unit_month = 10
+scenarios = ["taskforce 50 %", "fitted"]
+busy_hour_share = 0.1
+days_per_month = 30
+
+[[demand.scenario]]
+name = "flat"
+rate = 0.0
+""")
+    out = tmp_path / "out"
+    assert main(["run", str(world_files), "--out", str(out)]) == 0
+    demand = pd.read_csv(out / "demand.csv", dtype={"municipality_code": str})
+    assert set(demand["scenario"]) == {"taskforce 50 %", "fitted decaying (Danish series)",
+                                       "flat"}
+    fifty = demand[(demand["scenario"] == "taskforce 50 %")
+                   & (demand["municipality_code"] == "0001")]
+    # 17 households x 10 GB, growing 50 % a year
+    assert fifty["demand_gb_month"].tolist() == [170.0, 255.0, 382.5]
+    assert fifty["busy_hour_mbps"].iloc[0] == pytest.approx(170 / 30 * 0.1 * 8000 / 3600)
+    region = demand[(demand["scenario"] == "flat") & (demand["municipality_code"] == "region")]
+    assert region["demand_gb_month"].tolist() == [210.0] * 3
+    # areas: 1.5 km x 3 km each
+    assert fifty["demand_gb_month_per_km2"].iloc[0] == pytest.approx(170 / 4.5)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameters"]["demand"]["scenarios"][0]["definition"] == \
+        "constant: +50 % a year"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import inspect
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from . import schema as S
 from .aggregate import DENOMINATORS
 from .classify import DEFAULT_TOLERANCE_M
+from .demand import SCENARIOS, BusyHour, GrowthScenario, fit_danish_mobile_growth
 from .errors import ConfigError
 from .io import (
     read_coverage_polygons,
@@ -84,6 +85,22 @@ class LayerSpec:
 
 
 @dataclass(frozen=True)
+class DemandConfig:
+    """The ``[demand]`` section: projection years, baseline use and scenarios.
+
+    ``scenarios`` may name presets (``"taskforce 50 %"``, ``"low"``, ``"central"``,
+    ``"high"``) or ``"fitted"``: the decaying curve fitted to the shipped Danish series,
+    started at ``base_year``.
+    """
+
+    base_year: int
+    horizon: int
+    gb_per_unit_month: float
+    scenarios: tuple[GrowthScenario, ...]
+    busy_hour: BusyHour = field(default_factory=BusyHour)
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything a run needs; built from TOML by :func:`load_config` or in code.
 
@@ -117,6 +134,7 @@ class RunConfig:
     area_name: str = "All municipalities"
     tolerance_m: float = DEFAULT_TOLERANCE_M
     working_crs: str = S.WORKING_CRS
+    demand: DemandConfig | None = None
 
     def __post_init__(self) -> None:
         if self.denominator not in DENOMINATORS:
@@ -142,6 +160,13 @@ class RunConfig:
                 value = [_spec_dict(v) for v in value]
             elif isinstance(value, ServiceStandard):
                 value = value.to_dict()
+            elif isinstance(value, DemandConfig):
+                value = {
+                    **asdict(value),
+                    "scenarios": [
+                        {**asdict(s), "definition": s.describe()} for s in value.scenarios
+                    ],
+                }
             out[f.name] = value
         return out
 
@@ -197,6 +222,53 @@ def _standard(table: Mapping[str, Any]) -> ServiceStandard:
     return ServiceStandard(**options)
 
 
+def _demand(table: Mapping[str, Any]) -> DemandConfig:
+    options = dict(table)
+    allowed = {
+        "base_year",
+        "horizon",
+        "gb_per_unit_month",
+        "scenarios",
+        "scenario",
+        "busy_hour_share",
+        "days_per_month",
+    }
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ConfigError(f"[demand] unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+    for key in ("base_year", "horizon", "gb_per_unit_month"):
+        if key not in options:
+            raise ConfigError(f"[demand] needs {key}")
+    base_year = int(options["base_year"])
+    scenarios: list[GrowthScenario] = []
+    for name in options.get("scenarios", ["taskforce 50 %", "fitted"]):
+        if name == "fitted":
+            scenarios.append(fit_danish_mobile_growth(start_year=base_year))
+        elif name in SCENARIOS:
+            scenarios.append(SCENARIOS[name])
+        else:
+            raise ConfigError(
+                f"[demand] unknown scenario {name!r}; named ones are "
+                f"{sorted(SCENARIOS)} and 'fitted'"
+            )
+    for custom in options.get("scenario", []):
+        try:
+            scenarios.append(GrowthScenario(**custom))
+        except TypeError as exc:
+            raise ConfigError(f"[[demand.scenario]] {exc}") from None
+    busy = BusyHour(
+        float(options.get("busy_hour_share", BusyHour().share_of_day)),
+        float(options.get("days_per_month", BusyHour().days_per_month)),
+    )
+    return DemandConfig(
+        base_year,
+        int(options["horizon"]),
+        float(options["gb_per_unit_month"]),
+        tuple(scenarios),
+        busy,
+    )
+
+
 def parse_config(data: Mapping[str, Any], base_dir: Path) -> RunConfig:
     """Build a :class:`RunConfig` from parsed TOML (a dict); paths relative to ``base_dir``.
 
@@ -239,6 +311,7 @@ def parse_config(data: Mapping[str, Any], base_dir: Path) -> RunConfig:
         standard=_standard(data["standard"]),
         fixed=tuple(_layer(t, "fixed", base_dir, None) for t in fixed),
         mobile=tuple(_layer(t, "mobile", base_dir, None) for t in mobile),
+        demand=_demand(data["demand"]) if "demand" in data else None,
         **meta,
     )
 

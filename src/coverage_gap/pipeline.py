@@ -15,6 +15,7 @@ from . import schema as S
 from .aggregate import Provenance, reconcile, summarize_gap
 from .classify import classify_households
 from .config import LayerSpec, RunConfig
+from .demand import project_demand
 from .errors import CoverageGapError, InputError, Problem, ProblemLog, ReconciliationError
 from .layers import SignalRaster
 from .validate import validate_households, validate_municipalities, validate_offers
@@ -44,6 +45,8 @@ class Results:
         The configuration that was run.
     timings
         Wall-clock seconds per stage (read, validate, classify, aggregate).
+    demand
+        Projected demand per municipality, year and scenario, when configured.
     """
 
     households: pd.DataFrame
@@ -54,6 +57,7 @@ class Results:
     provenance: Provenance
     config: RunConfig
     timings: dict[str, float] = field(default_factory=dict)
+    demand: pd.DataFrame | None = None
 
 
 def _try_read(
@@ -166,6 +170,10 @@ def run(config: RunConfig) -> Results:
             f"the reconciliation {assigned}"
         )
     clock.lap("aggregate and reconcile")
+    demand = None
+    if config.demand is not None:
+        demand = _project(table, boundaries, config)
+        clock.lap("project demand")
     return Results(
         classified,
         table,
@@ -175,7 +183,29 @@ def run(config: RunConfig) -> Results:
         provenance,
         config,
         clock.laps,
+        demand,
     )
+
+
+def _project(table: pd.DataFrame, boundaries: gpd.GeoDataFrame, config: RunConfig) -> pd.DataFrame:
+    spec = config.demand
+    assert spec is not None
+    area = boundaries.set_index(S.MUNICIPALITY_CODE).geometry.area / 1e6
+    baseline = table[["households"]].copy()
+    baseline["area_km2"] = area.reindex(baseline.index)
+    baseline.loc[S.REGION_CODE, "area_km2"] = float(area.sum())
+    projection = project_demand(
+        baseline,
+        base_year=spec.base_year,
+        horizon=spec.horizon,
+        scenarios=spec.scenarios,
+        gb_per_unit_month=spec.gb_per_unit_month,
+        busy_hour=spec.busy_hour,
+    )
+    projection["gb_per_unit_month_base"] = spec.gb_per_unit_month
+    projection["denominator"] = config.denominator
+    projection["source"] = config.source
+    return projection
 
 
 class _Clock:

@@ -197,5 +197,7 @@ def write_run_outputs(results: Results, out_dir: str | Path) -> dict[str, Path]:
         "reconciliation": write_csv(results.reconciliation, out / "reconciliation.csv"),
         "households": write_households_parquet(results.households, out / "households.parquet"),
     }
+    if results.demand is not None:
+        paths["demand"] = write_csv(results.demand, out / "demand.csv", index=False)
     paths["manifest"] = write_manifest(results, out, list(paths.values()))
     return paths

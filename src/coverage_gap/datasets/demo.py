@@ -410,6 +410,13 @@ name = "Operator A"
 path = "operator_b.tif"
 name = "Operator B"
 
+[demand]
+base_year = 2026
+horizon = 2035
+gb_per_unit_month = 40          # assumed mobile data per household and month today
+scenarios = ["taskforce 50 %", "fitted", "central"]
+busy_hour_share = 0.08
+
 [standard]
 preset = "100/30"
 name = "100/30"
