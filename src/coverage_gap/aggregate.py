@@ -117,6 +117,26 @@ def wilson_interval(
     return np.atleast_1d(low), np.atleast_1d(high)
 
 
+def category_codes(values: pd.Series, categories: list[str]) -> NDArray[np.int64]:
+    """Position of each value in ``categories``; -1 for missing or unknown values.
+
+    A categorical column is mapped through its (few) categories, never row by row.
+
+    Examples
+    --------
+    >>> category_codes(pd.Series(pd.Categorical(["b", None, "a"])), ["a", "b"]).tolist()
+    [1, -1, 0]
+    """
+    target = pd.Index(categories)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        mapping = target.get_indexer(values.cat.categories.astype(str))
+        raw = values.cat.codes.to_numpy(np.int64)
+        if mapping.size == 0:
+            return np.full(raw.size, -1, dtype=np.int64)
+        return np.where(raw >= 0, mapping[raw], -1)
+    return target.get_indexer(values.astype(object)).astype(np.int64)
+
+
 def _weighted_counts(
     codes: NDArray[np.integer], weights: NDArray[np.float64], k: int
 ) -> NDArray[np.float64]:
@@ -176,10 +196,7 @@ def summarize_gap(
     codes_all = municipalities[S.MUNICIPALITY_CODE].astype(str).tolist()
     names = municipalities[S.MUNICIPALITY_NAME].astype(str).tolist()
     k = len(codes_all)
-    category = pd.Categorical(
-        classified[S.MUNICIPALITY_CODE].astype("object"), categories=codes_all
-    )
-    codes = np.asarray(category.codes, dtype=np.int64)
+    codes = category_codes(classified[S.MUNICIPALITY_CODE], codes_all)
     weights = classified[S.HOUSEHOLDS].to_numpy(np.float64)
     ones = np.ones(len(classified))
 
@@ -255,10 +272,7 @@ def reconcile(classified: pd.DataFrame) -> pd.DataFrame:
     >>> reconcile(c).loc["total"].tolist()
     [3, 7]
     """
-    assignment = pd.Categorical(
-        classified[S.ASSIGNMENT].astype("object"), categories=list(S.ASSIGNMENTS)
-    )
-    codes = np.asarray(assignment.codes, dtype=np.int64)
+    codes = category_codes(classified[S.ASSIGNMENT], list(S.ASSIGNMENTS))
     if (codes < 0).any():
         raise ReconciliationError("rows with an unknown assignment value")
     weights = classified[S.HOUSEHOLDS].to_numpy(np.float64)

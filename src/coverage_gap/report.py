@@ -188,7 +188,7 @@ def write_run_outputs(results: Results, out_dir: str | Path) -> dict[str, Path]:
     >>> out = Path(tempfile.mkdtemp())
     >>> results = run(load_config(write_demo_inputs(out / "inputs", scale=0.01)))
     >>> sorted(write_run_outputs(results, out))
-    ['households', 'manifest', 'municipalities', 'reconciliation']
+    ['demand', 'households', 'manifest', 'municipalities', 'reconciliation']
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

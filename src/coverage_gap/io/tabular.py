@@ -133,8 +133,12 @@ def _wkb_points_xy(
     y = np.full(n, np.nan)
     idx = np.flatnonzero(simple)
     if idx.size:
-        starts = offsets[:-1][idx].astype(np.int64)
-        rows = raw[starts[:, None] + np.arange(21)]
+        if idx.size == n and offsets[-1] - offsets[0] == 21 * n:
+            # Every row a 21-byte point, back to back: view the buffer, copy nothing.
+            rows = raw[offsets[0] : offsets[-1]].reshape(n, 21)
+        else:
+            starts = offsets[:-1][idx].astype(np.int64)
+            rows = raw[starts[:, None] + np.arange(21)]
         little = rows[:, 0] == 1
         gtype = np.where(little, rows[:, 1], rows[:, 4])
         is_point = gtype == 1
