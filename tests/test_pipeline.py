@@ -155,7 +155,9 @@ def test_demo_command_small(tmp_path, capsys):
 
 def test_demand_section_writes_demand_csv(world_files, tmp_path):
     text = world_files.read_text()
-    world_files.write_text(text + """
+    world_files.write_text(
+        text
+        + """
 [demand]
 base_year = 2026
 horizon = 2028
@@ -167,14 +169,15 @@ days_per_month = 30
 [[demand.scenario]]
 name = "flat"
 rate = 0.0
-""")
+"""
+    )
     out = tmp_path / "out"
     assert main(["run", str(world_files), "--out", str(out)]) == 0
     demand = pd.read_csv(out / "demand.csv", dtype={"municipality_code": str})
-    assert set(demand["scenario"]) == {"taskforce 50 %", "fitted decaying (Danish series)",
-                                       "flat"}
-    fifty = demand[(demand["scenario"] == "taskforce 50 %")
-                   & (demand["municipality_code"] == "0001")]
+    assert set(demand["scenario"]) == {"taskforce 50 %", "fitted decaying (Danish series)", "flat"}
+    fifty = demand[
+        (demand["scenario"] == "taskforce 50 %") & (demand["municipality_code"] == "0001")
+    ]
     # 17 households x 10 GB, growing 50 % a year
     assert fifty["demand_gb_month"].tolist() == [170.0, 255.0, 382.5]
     assert fifty["busy_hour_mbps"].iloc[0] == pytest.approx(170 / 30 * 0.1 * 8000 / 3600)
@@ -183,5 +186,6 @@ rate = 0.0
     # areas: 1.5 km x 3 km each
     assert fifty["demand_gb_month_per_km2"].iloc[0] == pytest.approx(170 / 4.5)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["parameters"]["demand"]["scenarios"][0]["definition"] == \
-        "constant: +50 % a year"
+    assert (
+        manifest["parameters"]["demand"]["scenarios"][0]["definition"] == "constant: +50 % a year"
+    )

@@ -35,15 +35,23 @@ def _summary(results: object) -> str:
     return "\n".join(lines)
 
 
-def _run(config_path: Path, out: Path) -> int:
+def _run(
+    config_path: Path, out: Path, *, report: bool = False, lang: str = "en", progress: bool = True
+) -> int:
     from .pipeline import run
-    from .report import write_run_outputs
+    from .report import write_report, write_run_outputs
 
     results = run(load_config(config_path))
-    paths = write_run_outputs(results, out)
+    if report:
+        paths = write_report(results, out, lang=lang, progress=progress)
+    else:
+        paths = write_run_outputs(results, out)
     print(_summary(results))
-    for path in paths.values():
+    shown = [p for p in paths.values() if p.parent == out] if report else list(paths.values())
+    for path in shown:
         print(f"  wrote {path}")
+    if report:
+        print(f"  wrote {out / 'figures'}/ and {out / 'fact_sheets'}/")
     return 0
 
 
@@ -56,8 +64,20 @@ def main(argv: list[str] | None = None) -> int:
     p_run = sub.add_parser("run", help="run the analysis described by a TOML file")
     p_run.add_argument("config", type=Path)
     p_run.add_argument("--out", type=Path, required=True, help="output directory")
-    p_demo = sub.add_parser("demo", help="generate the synthetic Region Sjælland and run it")
+    p_report = sub.add_parser(
+        "report", help="run and write the full report (figures, workbook, fact sheets)"
+    )
+    p_report.add_argument("config", type=Path)
+    p_report.add_argument("--out", type=Path, required=True, help="output directory")
+    p_demo = sub.add_parser(
+        "demo", help="generate the synthetic Region Sjælland and write its full report"
+    )
     p_demo.add_argument("--out", type=Path, required=True, help="output directory")
+    for p in (p_report, p_demo):
+        p.add_argument(
+            "--lang", choices=["da", "en"], default="en", help="language of figures (default en)"
+        )
+        p.add_argument("--no-progress", action="store_true", help="no progress line")
     p_demo.add_argument(
         "--scale",
         type=float,
@@ -72,12 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args.config, args.out)
+        if args.command == "report":
+            return _run(
+                args.config, args.out, report=True, lang=args.lang, progress=not args.no_progress
+            )
         from .datasets import write_demo_inputs
 
         inputs = args.out / "inputs"
         config = write_demo_inputs(inputs, scale=args.scale)
         print(f"synthetic demo data written to {inputs}")
-        return _run(config, args.out)
+        return _run(config, args.out, report=True, lang=args.lang, progress=not args.no_progress)
     except CoverageGapError as exc:
         print(f"coverage-gap: error: {exc}", file=sys.stderr)
         return 2

@@ -14,6 +14,8 @@ generated in a second or two from a fixed seed, so the same call gives the same 
 
 from __future__ import annotations
 
+import functools
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,8 @@ import shapely
 from affine import Affine
 from numpy.typing import NDArray
 from rasterio.features import rasterize
+
+from ..pipeline import Results
 
 DEMO_SOURCE = "synthetic demo data (coverage_gap demo generator)"
 CRS = "EPSG:25832"
@@ -462,3 +466,21 @@ def write_demo_inputs(directory: str | Path, *, scale: float = 1.0, seed: int = 
     config = out / "demo.toml"
     config.write_text(DEMO_TOML.format(source=DEMO_SOURCE), encoding="utf-8")
     return config
+
+
+@functools.lru_cache(maxsize=4)
+def make_demo_results(scale: float = 1.0, *, seed: int = 2026) -> Results:
+    """Generate the demo in a new temporary directory and run it; cached per scale and seed.
+
+    The inputs stay on disk (the manifest of a report hashes them).
+
+    Examples
+    --------
+    >>> make_demo_results(scale=0.01).municipalities.loc["region", "municipality_name"]
+    'Region Sjælland'
+    """
+    from ..config import load_config
+    from ..pipeline import run
+
+    directory = tempfile.mkdtemp(prefix="coverage_gap_demo_")
+    return run(load_config(write_demo_inputs(directory, scale=scale, seed=seed)))
