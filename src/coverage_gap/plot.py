@@ -20,6 +20,7 @@ from matplotlib import patheffects, ticker
 from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm
 from matplotlib.patches import Patch
+from mpl_toolkits.axes_grid1 import make_axes_locatable
 
 from . import schema as S
 from .aggregate import Provenance
@@ -545,13 +546,17 @@ def plot_hotspots(
         zorder=1,
     )
     boundaries.boundary.plot(ax=ax, color="#555555", linewidth=0.8, zorder=2)
-    bar = ax.figure.colorbar(image, ax=ax, shrink=0.7, pad=0.01, orientation=colorbar)
+    ax.set_aspect("equal")
+    ax.set_anchor("W")
+    # A colour bar axes that sticks to the map, whatever its aspect ratio.
+    side = "right" if colorbar == "vertical" else "bottom"
+    cax = make_axes_locatable(ax).append_axes(side, size="3%", pad=0.15)
+    bar = ax.figure.colorbar(image, cax=cax, orientation=colorbar)
     bar.set_label(_text("per_cell", lang, provenance))
     bar.formatter = ticker.FuncFormatter(lambda v, _: format_number(v, lang))
     bar.update_ticks()
     ax.set_axis_off()
     ax.set_aspect("equal")
-    ax.set_anchor("W")
     ax.set_title(_text("hotspot_title", lang, provenance))
     add_footer(ax, provenance, lang)
     return ax
