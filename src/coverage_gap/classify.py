@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from . import schema as S
 from .errors import ConfigError, CRSError, Problem, RasterError
-from .geo import locate_points, nearest_polygon, points_in_polygons, sample_raster
+from .geo import locate_points, nearest_polygon, points_in_polygons, raster_cells
 from .keys import match_keys
 from .layers import SignalRaster, household_table, same_crs
 from .standards import ServiceStandard
@@ -256,9 +256,17 @@ def best_signal(households: pd.DataFrame, rasters: Iterable[SignalRaster]) -> pd
     table = household_table(households)
     x, y = _xy(table)
     best = np.full(len(table), np.nan, dtype=np.float32)
+    grid: tuple[object, ...] = ()
+    cells = np.empty(0, dtype=np.int64)
     for raster in rasters:
         _check_layer_crs(table, raster.crs, "raster", raster.source, RasterError)
-        values = sample_raster(x, y, raster.values, raster.transform)
+        if grid != (raster.transform, raster.values.shape):
+            grid = (raster.transform, raster.values.shape)
+            cells = raster_cells(x, y, raster.transform, raster.values.shape)
+            inside = cells >= 0
+            cells_inside = cells[inside]
+        values = np.full(len(table), np.nan, dtype=np.float32)
+        values[inside] = raster.values.ravel()[cells_inside]
         if np.isnan(values).all() and not _overlaps(raster, x, y):
             raise RasterError(
                 Problem(

@@ -317,13 +317,32 @@ def sample_raster(
     ...               grid, Affine(10, 0, 0, 0, -10, 20))
     array([ 1.,  2., nan, nan], dtype=float32)
     """
+    flat = raster_cells(x, y, transform, values.shape)
+    out = np.full(flat.shape, np.nan, dtype=np.float32)
+    inside = flat >= 0
+    out[inside] = values.ravel()[flat[inside]]
+    return out
+
+
+def raster_cells(
+    x: FloatArray, y: FloatArray, transform: Affine, shape: tuple[int, int]
+) -> IntArray:
+    """Flat index (row * width + col) of the cell that contains each point; -1 outside.
+
+    Operator rasters usually share one grid: compute this once and index every band.
+
+    Examples
+    --------
+    >>> from affine import Affine
+    >>> raster_cells(np.array([5.0, 15.0, 25.0]), np.array([15.0, 5.0, 5.0]),
+    ...              Affine(10, 0, 0, 0, -10, 20), (2, 2)).tolist()
+    [0, 3, -1]
+    """
     inverse = ~transform
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     col = np.floor(inverse.a * x + inverse.b * y + inverse.c)
     row = np.floor(inverse.d * x + inverse.e * y + inverse.f)
-    height, width = values.shape
+    height, width = shape
     inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
-    out = np.full(x.shape, np.nan, dtype=np.float32)
-    out[inside] = values[row[inside].astype(np.int64), col[inside].astype(np.int64)]
-    return out
+    return np.where(inside, row * width + col, -1).astype(np.int64)

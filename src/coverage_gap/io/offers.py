@@ -97,7 +97,7 @@ def read_offers(
     if decimal != ".":
         text += [c for c in needed if c not in text]
     if p.suffix.lower() in PARQUET_SUFFIXES:
-        table, _ = read_parquet(p, columns=needed)
+        table, _ = read_parquet(p, columns=needed, categorical=[technology] if technology else [])
         frame = arrow_to_pandas(table)
     elif p.suffix.lower() in VECTOR_SUFFIXES:
         with reading(source, "vector file"):

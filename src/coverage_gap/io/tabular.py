@@ -74,7 +74,9 @@ def _header(path: Path, sep: str, encoding: str) -> list[str]:
     return [c.lstrip("\ufeff") for c in first]
 
 
-def read_parquet(path: Path, *, columns: Sequence[str] | None = None) -> tuple[pa.Table, dict]:
+def read_parquet(
+    path: Path, *, columns: Sequence[str] | None = None, categorical: Sequence[str] = ()
+) -> tuple[pa.Table, dict]:
     """Read a (Geo)Parquet file's columns and its ``geo`` metadata (empty when absent)."""
     source = str(path)
     with reading(source, "Parquet file"):
@@ -83,7 +85,12 @@ def read_parquet(path: Path, *, columns: Sequence[str] | None = None) -> tuple[p
         geo = json.loads(meta[b"geo"]) if b"geo" in meta else {}
         if columns is not None:
             require_columns(schema.names, list(columns), source=source, what="table")
-        table = pq.read_table(path, columns=list(columns) if columns is not None else None)
+        # Low-cardinality text (technology names) stays dictionary-encoded: categorical.
+        table = pq.read_table(
+            path,
+            columns=list(columns) if columns is not None else None,
+            read_dictionary=[c for c in categorical if c in schema.names] or None,
+        )
     return table, geo
 
 
@@ -132,11 +139,19 @@ def _wkb_points_xy(
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
     idx = np.flatnonzero(simple)
+    packed = idx.size == n and offsets[-1] - offsets[0] == 21 * n
+    if packed:
+        # Every row a 21-byte point, back to back (the usual case): read x and y as
+        # strided views of the buffer when all are little-endian 2-D points.
+        rows = raw[offsets[0] : offsets[-1]].reshape(n, 21)
+        header = rows[:, :5]
+        if (header == np.array([1, 1, 0, 0, 0], dtype=np.uint8)).all():
+            start = int(offsets[0])
+            x = np.ndarray((n,), "<f8", buffer=raw, offset=start + 5, strides=(21,)).copy()
+            y = np.ndarray((n,), "<f8", buffer=raw, offset=start + 13, strides=(21,)).copy()
+            return x, y
     if idx.size:
-        if idx.size == n and offsets[-1] - offsets[0] == 21 * n:
-            # Every row a 21-byte point, back to back: view the buffer, copy nothing.
-            rows = raw[offsets[0] : offsets[-1]].reshape(n, 21)
-        else:
+        if not packed:
             starts = offsets[:-1][idx].astype(np.int64)
             rows = raw[starts[:, None] + np.arange(21)]
         little = rows[:, 0] == 1
