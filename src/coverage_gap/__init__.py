@@ -14,6 +14,7 @@ from .classify import (
     mobile_service,
     underserved,
 )
+from .danish_rules import compare_denominators, subsidy_pool_status
 from .errors import (
     ConfigError,
     CoverageGapError,
@@ -32,9 +33,20 @@ from .io import (
     read_offers,
     read_signal_raster,
 )
+from .io.danish import (
+    REGION_SJAELLAND,
+    BbkData,
+    count_bbr_dwellings,
+    count_unit_addresses,
+    read_bbk,
+    read_dagi,
+    read_dawa_addresses,
+)
 from .layers import SignalRaster, household_table, to_geodataframe
 from .standards import (
     BASIC_10_1,
+    BEAD_UNDERSERVED,
+    BEAD_UNSERVED,
     DK_100_30,
     GIGABIT,
     MOBILE_30_3,
@@ -51,10 +63,14 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "BASIC_10_1",
+    "BEAD_UNDERSERVED",
+    "BEAD_UNSERVED",
     "DK_100_30",
     "GIGABIT",
     "MOBILE_30_3",
     "PRESETS",
+    "REGION_SJAELLAND",
+    "BbkData",
     "CRSError",
     "ConfigError",
     "CoverageGapError",
@@ -71,16 +87,23 @@ __all__ = [
     "assign_municipalities",
     "best_signal",
     "classify_households",
+    "compare_denominators",
+    "count_bbr_dwellings",
+    "count_unit_addresses",
     "fixed_service",
     "get_standard",
     "household_table",
     "mobile_service",
+    "read_bbk",
     "read_coverage_polygons",
+    "read_dagi",
+    "read_dawa_addresses",
     "read_households",
     "read_municipalities",
     "read_offers",
     "read_signal_raster",
     "reconcile",
+    "subsidy_pool_status",
     "summarize_gap",
     "to_geodataframe",
     "underserved",

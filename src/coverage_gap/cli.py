@@ -73,6 +73,16 @@ def main(argv: list[str] | None = None) -> int:
         "demo", help="generate the synthetic Region Sjælland and write its full report"
     )
     p_demo.add_argument("--out", type=Path, required=True, help="output directory")
+    p_fetch = sub.add_parser("fetch", help="download official public files into a cache")
+    p_fetch.add_argument("sources", nargs="+", help="names (see --list) or URLs")
+    p_fetch.add_argument(
+        "--cache",
+        type=Path,
+        default=Path("data/cache"),
+        help="cache directory (default data/cache)",
+    )
+    p_fetch.add_argument("--sha256", help="expected checksum (one source only)")
+    p_fetch.add_argument("--no-progress", action="store_true")
     for p in (p_report, p_demo):
         p.add_argument(
             "--lang", choices=["da", "en"], default="en", help="language of figures (default en)"
@@ -92,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args.config, args.out)
+        if args.command == "fetch":
+            from .fetch import fetch
+
+            for name in args.sources:
+                path = fetch(name, args.cache, sha256=args.sha256, progress=not args.no_progress)
+                print(f"  {name}: {path}")
+            return 0
         if args.command == "report":
             return _run(
                 args.config, args.out, report=True, lang=args.lang, progress=not args.no_progress

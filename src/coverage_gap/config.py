@@ -25,6 +25,7 @@ from .io import (
     read_offers,
     read_signal_raster,
 )
+from .io.danish import read_bbk, read_dagi, read_dawa_addresses
 from .io.raster import check_signal_raster
 from .standards import PRESETS, ServiceStandard, get_standard
 
@@ -37,9 +38,14 @@ READERS: dict[str, Callable[..., Any]] = {
     "table": read_offers,
     "polygons": read_coverage_polygons,
     "raster": read_signal_raster,
+    "bbk": read_bbk,
+    "dawa": read_dawa_addresses,
+    "dagi": read_dagi,
 }
+# Options that name files: relative to the configuration file, like ``path``.
+_PATH_OPTIONS = ("units", "dwellings")
 # Options the pipeline sets itself; a config may not.
-_RESERVED = {"path", "working_crs", "bounds"}
+_RESERVED = {"path", "working_crs", "bounds", "municipalities", "progress"}
 
 
 @dataclass(frozen=True)
@@ -184,6 +190,9 @@ def _layer(table: Mapping[str, Any], section: str, base: Path, kind: str | None)
     path = Path(options.pop("path"))
     path = path if path.is_absolute() else base / path
     kind = options.pop("kind", None) or kind or _kind_from_suffix(path, section)
+    for key in _PATH_OPTIONS:
+        if key in options and not Path(options[key]).is_absolute():
+            options[key] = base / options[key]
     if "technologies" in options:
         options["technologies"] = {
             k: tuple(v) + (None,) * (2 - len(v)) if isinstance(v, list) else (v, None)

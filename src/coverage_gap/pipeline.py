@@ -17,6 +17,7 @@ from .classify import classify_households
 from .config import LayerSpec, RunConfig
 from .demand import project_demand
 from .errors import CoverageGapError, InputError, Problem, ProblemLog, ReconciliationError
+from .io.danish import BbkData
 from .layers import SignalRaster
 from .validate import validate_households, validate_municipalities, validate_offers
 
@@ -100,10 +101,14 @@ def run(config: RunConfig) -> Results:
     problems = ProblemLog()
     crs = config.working_crs
     clock = _Clock()
-    households = _try_read(config.households, problems, working_crs=crs)
-    clock.lap("read households")
     boundaries = _try_read(config.municipalities, problems, working_crs=crs)
     clock.lap("read municipalities")
+    households = _try_read(config.households, problems, working_crs=crs, municipalities=boundaries)
+    clock.lap("read households")
+    bbk = households if isinstance(households, BbkData) else None
+    if bbk is not None:
+        households = bbk.households
+        problems.extend(bbk.problems)
     if households is not None:
         households, found = validate_households(households, source=str(config.households.path))
         problems.extend(found)
@@ -132,6 +137,10 @@ def run(config: RunConfig) -> Results:
                 offers.append(layer)
             else:
                 areas.append(layer)
+    if bbk is not None:
+        # A BBK file is households, fixed offers and mobile offers in one.
+        fixed_offers.append(bbk.fixed_offers)
+        mobile_offers.append(bbk.mobile_offers)
     clock.lap("read and validate offers and polygons")
     # Rasters are checked now (CRS, overlap) but read one at a time while classifying.
     bounds = _bounds(households) if households is not None else None

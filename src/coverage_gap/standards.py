@@ -172,8 +172,15 @@ MOBILE_30_3 = ServiceStandard(
 )
 """Danish mobile coverage obligations: mobile ≥ 30/3 Mbit/s."""
 
+BEAD_UNSERVED = ServiceStandard("BEAD unserved", fixed_down_mbps=25, fixed_up_mbps=3)
+"""US BEAD programme: a location is *unserved* below 25/3 Mbit/s."""
+
+BEAD_UNDERSERVED = ServiceStandard("BEAD underserved", fixed_down_mbps=100, fixed_up_mbps=20)
+"""US BEAD programme: a location is *underserved* below 100/20 Mbit/s."""
+
 PRESETS: dict[str, ServiceStandard] = {
-    s.name: s for s in (DK_100_30, GIGABIT, BASIC_10_1, MOBILE_30_3)
+    s.name: s
+    for s in (DK_100_30, GIGABIT, BASIC_10_1, MOBILE_30_3, BEAD_UNSERVED, BEAD_UNDERSERVED)
 }
 """Named presets, by :attr:`ServiceStandard.name`."""
 
