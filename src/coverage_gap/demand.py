@@ -535,6 +535,17 @@ def fit_danish_mobile_growth(
     ('decaying', 0.74, 0.12)
     >>> round(fit_danish_mobile_growth(start_year=2026).rate, 2)
     0.15
+
+    The taskforce's 50 % beside the fitted curve, for the demo region (about 405,000
+    households at 40 GB a month in 2026), in 2035:
+
+    >>> from coverage_gap.datasets import REGION_SJAELLAND
+    >>> households = sum(round(r[2] / 2.1) for r in REGION_SJAELLAND)
+    >>> base = pd.DataFrame({"municipality_code": ["region"], "households": [households]})
+    >>> p = project_demand(base, base_year=2026, horizon=2035, gb_per_unit_month=40,
+    ...                    scenarios=[TASKFORCE_50, fit_danish_mobile_growth(start_year=2026)])
+    >>> (p[p["year"] == 2035].set_index("scenario")["demand_gb_month"] / 1e6).round(1).tolist()
+    [622.3, 34.7]
     """
     data = danish_mobile_growth()
     centres = (data["period_start"] + data["period_end"]) / 2

@@ -5,7 +5,6 @@ The only module that touches the network, and only when a user asks for a file.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import urllib.error
@@ -15,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .errors import CoverageGapError
+from .io._common import sha256 as file_sha256
 
 
 @dataclass(frozen=True)
@@ -53,14 +53,6 @@ class FetchError(CoverageGapError):
     """A download failed (offline, server error, checksum mismatch)."""
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch(
     name_or_url: str,
     cache: str | Path,
@@ -96,7 +88,7 @@ def fetch(
     record_path = directory / "checksums.json"
     records = json.loads(record_path.read_text()) if record_path.exists() else {}
     known = records.get(filename, {})
-    if target.exists() and known.get("sha256") == _sha256(target):
+    if target.exists() and known.get("sha256") == file_sha256(target):
         if sha256 and known["sha256"] != sha256:
             raise FetchError(
                 f"{target}: cached file has SHA-256 {known['sha256']}, "
@@ -137,7 +129,7 @@ def fetch(
                         print(f"\r{filename}: {shown}", end="", file=sys.stderr, flush=True)
             if progress:
                 print(file=sys.stderr)
-    digest = _sha256(part)
+    digest = file_sha256(part)
     if sha256 and digest != sha256:
         raise FetchError(
             f"{url}: SHA-256 {digest} does not match the expected {sha256}; "

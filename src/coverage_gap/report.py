@@ -8,7 +8,6 @@ Outputs are deterministic: the same inputs give byte-identical files.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import platform
@@ -28,6 +27,7 @@ from matplotlib.figure import Figure
 from pyproj import CRS
 
 from . import schema as S
+from .io._common import sha256
 from .pipeline import Results
 
 _DEPENDENCIES = (
@@ -70,15 +70,6 @@ def atomic_write(path: Path, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-
-
-def sha256(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_csv(table: pd.DataFrame, path: Path, *, index: bool = True) -> Path:

@@ -154,12 +154,7 @@ def _sample_in(
         xy[todo[ok]] = cand[ok]
         todo = todo[~ok]
     if todo.size:  # the rest uniformly inside
-        xmin, ymin, xmax, ymax = polygon.bounds
-        while todo.size:
-            cand = rng.uniform([xmin, ymin], [xmax, ymax], size=(todo.size, 2))
-            ok = shapely.contains_xy(polygon, cand[:, 0], cand[:, 1])
-            xy[todo[ok]] = cand[ok]
-            todo = todo[~ok]
+        xy[todo] = _uniform_in(polygon, todo.size, rng)
     return xy
 
 
