@@ -181,6 +181,12 @@ def _spec_dict(spec: LayerSpec) -> dict[str, Any]:
     return {"path": str(spec.path), "kind": spec.kind, **dict(spec.options)}
 
 
+def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+
+
 def _layer(table: Mapping[str, Any], section: str, base: Path, kind: str | None) -> LayerSpec:
     if not isinstance(table, Mapping):
         raise ConfigError(f"[{section}] must be a table")
@@ -218,9 +224,7 @@ def _standard(table: Mapping[str, Any]) -> ServiceStandard:
     options = dict(table)
     preset = options.pop("preset", None)
     names = {f.name for f in fields(ServiceStandard)}
-    unknown = sorted(set(options) - names)
-    if unknown:
-        raise ConfigError(f"[standard] unknown key(s) {unknown}; allowed: preset, {sorted(names)}")
+    _check_keys(options, names | {"preset"}, "[standard]")
     if preset is not None:
         base = get_standard(preset)
         if "name" not in options and options:
@@ -242,9 +246,7 @@ def _demand(table: Mapping[str, Any]) -> DemandConfig:
         "busy_hour_share",
         "days_per_month",
     }
-    unknown = sorted(set(options) - allowed)
-    if unknown:
-        raise ConfigError(f"[demand] unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+    _check_keys(options, allowed, "[demand]")
     for key in ("base_year", "horizon", "gb_per_unit_month"):
         if key not in options:
             raise ConfigError(f"[demand] needs {key}")
@@ -299,9 +301,7 @@ def parse_config(data: Mapping[str, Any], base_dir: Path) -> RunConfig:
         "demand",
         "report",
     }
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(f"unknown section(s) {unknown}; known: {sorted(known)}")
+    _check_keys(data, known, "the configuration")
     for required in ("households", "municipalities", "standard"):
         if required not in data:
             raise ConfigError(f"the configuration needs a [{required}] section")
@@ -311,9 +311,7 @@ def parse_config(data: Mapping[str, Any], base_dir: Path) -> RunConfig:
     mobile = [mobile] if isinstance(mobile, Mapping) else mobile
     meta = dict(data.get("meta", {}))
     allowed_meta = {"denominator", "data_year", "source", "area_name", "tolerance_m", "working_crs"}
-    unknown = sorted(set(meta) - allowed_meta)
-    if unknown:
-        raise ConfigError(f"[meta] unknown key(s) {unknown}; allowed: {sorted(allowed_meta)}")
+    _check_keys(meta, allowed_meta, "[meta]")
     return RunConfig(
         households=_layer(data["households"], "households", base_dir, "households"),
         municipalities=_layer(data["municipalities"], "municipalities", base_dir, "municipalities"),

@@ -18,7 +18,7 @@ import shapely
 from pyproj import CRS
 
 from . import schema as S
-from .errors import Problem
+from .errors import Problem, Severity
 from .keys import duplicated_keys
 
 _FIRST = 5
@@ -133,17 +133,14 @@ def validate_households(frame: pd.DataFrame, *, source: str) -> tuple[pd.DataFra
         )
     ids = frame[S.ADDRESS_ID]
     null_ids = ids.isna().to_numpy()
-    if null_ids.any():
-        problems.append(
-            Problem(
-                source,
-                "address ids are missing",
-                column=S.ADDRESS_ID,
-                rows=_first(frame.index[null_ids]),
-                count=int(null_ids.sum()),
-                fix="give every address an id, or drop those rows",
-            )
-        )
+    problems += _row_problem(
+        source,
+        null_ids,
+        frame.index,
+        "address ids are missing",
+        column=S.ADDRESS_ID,
+        fix="give every address an id, or drop those rows",
+    )
     n_dup, dup_keys = duplicated_keys(ids)
     if n_dup:
         problems.append(
@@ -167,30 +164,54 @@ def validate_households(frame: pd.DataFrame, *, source: str) -> tuple[pd.DataFra
     x = frame[S.X].to_numpy(dtype=np.float64)
     y = frame[S.Y].to_numpy(dtype=np.float64)
     bad = ~(np.isfinite(x) & np.isfinite(y))
-    if bad.any():
+    problems += _row_problem(
+        source,
+        bad,
+        frame.index,
+        "rows without finite coordinates; counted as invalid",
+        column=f"{S.X}/{S.Y}",
+        severity="warning",
+        fix="geocode these addresses or drop them explicitly",
+    )
+    if bad.all():
         problems.append(
             Problem(
                 source,
-                "rows without finite coordinates; counted as invalid",
+                "no row has usable coordinates",
                 column=f"{S.X}/{S.Y}",
-                rows=_first(frame.index[bad]),
-                count=int(bad.sum()),
-                severity="warning",
-                fix="geocode these addresses or drop them explicitly",
+                fix="check the coordinate column names and the CRS",
             )
         )
-        if bad.all():
-            problems.append(
-                Problem(
-                    source,
-                    "no row has usable coordinates",
-                    column=f"{S.X}/{S.Y}",
-                    fix="check the coordinate column names and the CRS",
-                )
-            )
     if crs is not None:
         problems += check_coordinates_crs(x, y, CRS.from_user_input(crs), source=source)
     return frame, problems
+
+
+def _row_problem(
+    source: str,
+    mask: np.ndarray,
+    labels: pd.Index,
+    message: str,
+    *,
+    column: str | None = None,
+    fix: str = "",
+    severity: Severity = "error",
+) -> list[Problem]:
+    """One problem naming the first rows where ``mask`` holds; nothing where it never does."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return []
+    return [
+        Problem(
+            source,
+            message,
+            fix=fix,
+            column=column,
+            rows=_first(labels[mask]),
+            count=int(mask.sum()),
+            severity=severity,
+        )
+    ]
 
 
 def _check_counts(values: pd.Series, *, source: str, column: str) -> list[Problem]:
@@ -207,17 +228,14 @@ def _check_counts(values: pd.Series, *, source: str, column: str) -> list[Proble
         (negative, "negative household counts"),
         (fractional, "household counts that are not whole numbers"),
     ):
-        if mask.any():
-            problems.append(
-                Problem(
-                    source,
-                    message,
-                    column=column,
-                    rows=_first(values.index[mask]),
-                    count=int(mask.sum()),
-                    fix="household counts must be whole numbers >= 0",
-                )
-            )
+        problems += _row_problem(
+            source,
+            mask,
+            values.index,
+            message,
+            column=column,
+            fix="household counts must be whole numbers >= 0",
+        )
     return problems
 
 
@@ -279,28 +297,22 @@ def validate_municipalities(
     empty = np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     types = np.asarray(shapely.get_type_id(geoms))
     not_polygonal = ~empty & ~np.isin(types, [3, 6])
-    if empty.any():
-        problems.append(
-            Problem(
-                source,
-                "empty or missing geometries",
-                column="geometry",
-                rows=_first(layer.index[empty]),
-                count=int(empty.sum()),
-                fix="drop those rows or repair them in a GIS",
-            )
-        )
-    if not_polygonal.any():
-        problems.append(
-            Problem(
-                source,
-                "geometries that are not polygons",
-                column="geometry",
-                rows=_first(layer.index[not_polygonal]),
-                count=int(not_polygonal.sum()),
-                fix="municipalities must be Polygon or MultiPolygon",
-            )
-        )
+    problems += _row_problem(
+        source,
+        empty,
+        layer.index,
+        "empty or missing geometries",
+        column="geometry",
+        fix="drop those rows or repair them in a GIS",
+    )
+    problems += _row_problem(
+        source,
+        not_polygonal,
+        layer.index,
+        "geometries that are not polygons",
+        column="geometry",
+        fix="municipalities must be Polygon or MultiPolygon",
+    )
     if any(p.severity == "error" for p in problems):
         return layer, problems
     layer, repair_problems = repair_polygons(layer, source=source)
@@ -392,33 +404,26 @@ def validate_offers(
     if problems:
         return offers, problems
     null_ids = offers[S.ADDRESS_ID].isna().to_numpy()
-    if null_ids.any():
-        problems.append(
-            Problem(
-                source,
-                "offers without an address id",
-                column=S.ADDRESS_ID,
-                rows=_first(offers.index[null_ids]),
-                count=int(null_ids.sum()),
-                fix="every offer must name its address",
-            )
-        )
+    problems += _row_problem(
+        source,
+        null_ids,
+        offers.index,
+        "offers without an address id",
+        column=S.ADDRESS_ID,
+        fix="every offer must name its address",
+    )
     for column, required in ((S.DOWN, True), (S.UP, False)):
         values = offers[column]
         numeric = pd.to_numeric(values, errors="coerce")
         text = (numeric.isna() & values.notna()).to_numpy()
-        if text.any():
-            problems.append(
-                Problem(
-                    source,
-                    "speeds that are not numbers",
-                    column=column,
-                    rows=_first(offers.index[text]),
-                    count=int(text.sum()),
-                    fix="speeds are Mbit/s as numbers; leave the cell empty "
-                    "when nothing is offered",
-                )
-            )
+        problems += _row_problem(
+            source,
+            text,
+            offers.index,
+            "speeds that are not numbers",
+            column=column,
+            fix="speeds are Mbit/s as numbers; leave the cell empty when nothing is offered",
+        )
         as_float = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
         if required and np.isnan(as_float).any() and not text.any():
             mask = np.isnan(as_float)
@@ -433,15 +438,12 @@ def validate_offers(
                 )
             )
         negative = as_float < 0
-        if negative.any():
-            problems.append(
-                Problem(
-                    source,
-                    f"negative {'download' if required else 'upload'} speeds",
-                    column=column,
-                    rows=_first(offers.index[negative]),
-                    count=int(negative.sum()),
-                    fix="speeds must be >= 0",
-                )
-            )
+        problems += _row_problem(
+            source,
+            negative,
+            offers.index,
+            f"negative {'download' if required else 'upload'} speeds",
+            column=column,
+            fix="speeds must be >= 0",
+        )
     return offers, problems
