@@ -409,3 +409,10 @@ def test_postal_sample_reproduces_the_reference_shares(shared_data, tmp_path, st
             "4130": 182,
             "4270": 31,
         }
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_bbk_danish_letters_survive_both_encodings(tmp_path, encoding):
+    row = ROWS[0].replace('"Roskilde"', '"Køge"')
+    data = read_bbk(_bbk(tmp_path, rows=[row], encoding=encoding))
+    assert data.households["municipality_name"].tolist() == ["Køge"]

@@ -324,12 +324,21 @@ def parse_config(data: Mapping[str, Any], base_dir: Path) -> RunConfig:
 
 
 def load_config(path: str | Path) -> RunConfig:
-    """Read a TOML run configuration.
+    r"""Read a TOML run configuration.
 
     Raises
     ------
     ConfigError
         When the file is missing, not valid TOML, or incomplete.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "run.toml"
+    >>> _ = p.write_text('[households]\npath = "h.gpkg"\n[municipalities]\npath = "m.gpkg"\n'
+    ...                  '[standard]\npreset = "gigabit"\n')
+    >>> load_config(p).standard.fixed_down_mbps
+    1000
     """
     p = Path(path)
     try:

@@ -138,7 +138,13 @@ def _crs_string(crs: object) -> str:
 
 
 def same_crs(a: object, b: object) -> bool:
-    """Whether two CRS definitions are equal (ignoring axis order details)."""
+    """Whether two CRS definitions are equal (ignoring axis order details).
+
+    Examples
+    --------
+    >>> same_crs("EPSG:25832", "epsg:25832"), same_crs("EPSG:25832", None)
+    (True, False)
+    """
     if a is None or b is None:
         return False
     return CRS.from_user_input(a).equals(CRS.from_user_input(b), ignore_axis_order=True)

@@ -158,6 +158,14 @@ def add_footer(ax: Axes, provenance: Provenance | None, lang: str = "en") -> Non
     """Write the definition (standard, denominator, year, source) under the figure.
 
     Replaces an earlier footer, so calling it twice leaves one.
+
+    Examples
+    --------
+    >>> from coverage_gap.standards import GIGABIT
+    >>> ax = new_axes()
+    >>> add_footer(ax, Provenance(GIGABIT, "addresses", 2026, "BBK"), lang="da")
+    >>> [t.get_text() for t in ax.figure.texts][0].startswith("Niveau: fast ≥ 1000 Mbit/s")
+    True
     """
     fig = ax.figure
     for text in list(fig.texts):

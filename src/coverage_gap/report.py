@@ -84,6 +84,17 @@ def write_households_parquet(classified: pd.DataFrame, path: Path) -> Path:
 
     Rows without a usable point get a null geometry. ``geopandas.read_parquet`` reads
     the file back as a GeoDataFrame.
+
+    Examples
+    --------
+    >>> import tempfile, geopandas
+    >>> t = pd.DataFrame({"address_id": ["a", "b"], "x": [700000.0, np.nan],
+    ...                   "y": [6.1e6, np.nan]})
+    >>> t.attrs["crs"] = "EPSG:25832"
+    >>> path = write_households_parquet(t, Path(tempfile.mkdtemp()) / "h.parquet")
+    >>> back = geopandas.read_parquet(path)
+    >>> back.crs.to_epsg(), back.geometry.isna().tolist()
+    (25832, [False, True])
     """
     frame = classified.copy()
     for column in frame.columns:

@@ -81,12 +81,23 @@ RESIDENTIAL_USE_CODES: frozenset[str] = frozenset(
 
 
 def detect_encoding(path: Path, sample: int = 1 << 20) -> str:
-    """``"utf-8"`` (with or without BOM) when the start of the file decodes so, else Latin-1."""
-    raw = path.read_bytes()[:sample] if path.stat().st_size <= sample else _head(path, sample)
+    r"""Return ``"utf-8"`` (BOM or not) when the file's start decodes so, else ``"latin-1"``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "k.csv"
+    >>> _ = p.write_bytes("kommunenavn\nKøge\n".encode("latin-1"))
+    >>> detect_encoding(p)
+    'latin-1'
+    """
+    truncated = path.stat().st_size > sample
+    raw = _head(path, sample)
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start < len(raw) - 4:  # not just a character cut at the sample's end
+        # A multi-byte character cut by the end of the sample is not evidence of Latin-1.
+        if not (truncated and exc.reason == "unexpected end of data"):
             return "latin-1"
     return "utf-8"
 

@@ -118,6 +118,20 @@ def check_signal_raster(
     ------
     RasterError
         No CRS, another CRS, a missing band, or no overlap with ``bounds``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "op.tif"
+    >>> with rasterio.open(p, "w", driver="GTiff", width=1, height=1, count=1,
+    ...                    dtype="float32", crs="EPSG:3035",
+    ...                    transform=Affine(100, 0, 0, 0, -100, 100)) as dst:
+    ...     dst.write(np.zeros((1, 1, 1), "float32"))
+    >>> try:
+    ...     check_signal_raster(p)
+    ... except RasterError as error:
+    ...     print(error.problems[0].message)
+    the raster is in EPSG:3035, not the working CRS EPSG:25832
     """
     p = existing_file(path)
     source = str(p)
