@@ -1,4 +1,4 @@
-"""Command line: ``coverage-gap run CONFIG.toml --out DIR`` and ``coverage-gap demo --out DIR``.
+"""Command line: ``coverage-gap run|report|demo|fetch``.
 
 Thin by design: parse arguments, load the configuration, call the pipeline and the
 writers, print a short summary. Errors of coverage_gap are printed without a traceback
@@ -11,22 +11,25 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import load_config
 from .errors import CoverageGapError
 
+if TYPE_CHECKING:  # the pipeline is imported lazily: `--version` stays fast
+    from .pipeline import Results
 
-def _summary(results: object) -> str:
-    table = results.municipalities  # type: ignore[attr-defined]
-    region = table.loc["region"]
-    rec = results.reconciliation  # type: ignore[attr-defined]
+
+def _summary(results: Results) -> str:
+    region = results.municipalities.loc["region"]
+    rec = results.reconciliation
     lines = [
         f"{region['municipality_name']}: {int(region['underserved_households']):,} of "
-        f"{int(region['households']):,} {results.provenance.denominator} under-served "  # type: ignore[attr-defined]
+        f"{int(region['households']):,} {results.provenance.denominator} under-served "
         f"({region['underserved_share']:.1%}, 95 % CI {region['share_ci_low']:.1%}–"
         f"{region['share_ci_high']:.1%})",
-        f"  {results.provenance.footer()}",  # type: ignore[attr-defined]
+        f"  {results.provenance.footer()}",
         f"  read {int(rec.loc['total', 'addresses']):,} addresses: "
         f"{int(rec.loc['inside', 'addresses']):,} inside, {int(rec.loc['nearest', 'addresses']):,} "
         f"nearest within tolerance, {int(rec.loc['unassigned', 'addresses']):,} unassigned, "
