@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from matplotlib.colors import to_hex
 from PIL import Image
 
@@ -176,3 +177,32 @@ def test_report_command_on_the_demo(tmp_path, capsys):
     digest = hashlib.sha256((tmp_path / "figures" / "ranking.png").read_bytes()).hexdigest()
     assert len(digest) == 64
     assert (tmp_path / "fact_sheets" / "0360.png").exists()
+
+
+def test_map_pixels_have_the_class_colours(demo):
+    """Image check: inside each municipality (away from its label) the rendered pixel has
+    the colour of the municipality's class."""
+    from matplotlib.colors import to_rgb
+
+    table = demo.municipalities
+    ax = plot.plot_gap_map(table, demo.boundaries, labels=False)
+    fig = ax.figure
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi)
+    image = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")).astype(int)
+    height = image.shape[0]
+    edges = plot.nice_breaks(table["underserved_share"].drop("region").tolist())
+    checked = 0
+    for _, row in demo.boundaries.iterrows():
+        inner = row.geometry.buffer(-1500)
+        if inner.is_empty:
+            continue
+        ring = shapely.get_exterior_ring(max(shapely.get_parts(inner), key=lambda g: g.area))
+        point = shapely.line_interpolate_point(ring, 0.25, normalized=True)
+        px, py = ax.transData.transform((point.x, point.y))
+        pixel = image[int(round(height - py)), int(round(px))]
+        share = table.loc[row["municipality_code"], "underserved_share"]
+        expected = plot.SEQUENTIAL[min(int(np.searchsorted(edges, share, side="right")) - 1, 4)]
+        assert np.abs(pixel - np.array(to_rgb(expected)) * 255).max() <= 3, row["municipality_name"]
+        checked += 1
+    assert checked >= 15
