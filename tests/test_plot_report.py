@@ -200,7 +200,7 @@ def test_map_pixels_have_the_class_colours(demo):
         ring = shapely.get_exterior_ring(max(shapely.get_parts(inner), key=lambda g: g.area))
         point = shapely.line_interpolate_point(ring, 0.25, normalized=True)
         px, py = ax.transData.transform((point.x, point.y))
-        pixel = image[int(round(height - py)), int(round(px))]
+        pixel = image[round(height - py), round(px)]
         share = table.loc[row["municipality_code"], "underserved_share"]
         expected = plot.SEQUENTIAL[min(int(np.searchsorted(edges, share, side="right")) - 1, 4)]
         assert np.abs(pixel - np.array(to_rgb(expected)) * 255).max() <= 3, row["municipality_name"]
