@@ -22,10 +22,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-import rasterio
 import shapely
 from affine import Affine
 from rasterio.features import shapes
+
+from coverage_gap.io import write_signal_raster
 
 CRS = "EPSG:25832"
 X0, Y1 = 440_000.0, 6_405_000.0  # north-west corner of the rasters
@@ -227,23 +228,7 @@ def _rasters(rng: np.random.Generator, land: np.ndarray, out: Path) -> list[Path
         signal[~land100] = -9999.0
         holes = _smooth_noise(rng, (HEIGHT, WIDTH), 20) > 1.8  # operator has no data here
         signal[holes] = -9999.0
-        path = out / f"operator_{k + 1}.tif"
-        with rasterio.open(
-            path,
-            "w",
-            driver="GTiff",
-            width=WIDTH,
-            height=HEIGHT,
-            count=1,
-            dtype="float32",
-            crs=CRS,
-            transform=transform,
-            nodata=-9999.0,
-            compress="deflate",
-            tiled=True,
-        ) as dst:
-            dst.write(signal, 1)
-        paths.append(path)
+        paths.append(write_signal_raster(out / f"operator_{k + 1}.tif", signal, transform, crs=CRS))
     return paths
 
 

@@ -23,11 +23,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import rasterio
 import shapely
 from affine import Affine
 
 from coverage_gap import SignalRaster
+from coverage_gap.io import write_signal_raster
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 NODATA = -9999.0
@@ -108,20 +108,7 @@ def rasters() -> list[SignalRaster]:
 def write_raster(
     path: Path, values: np.ndarray, *, crs: str | None = "EPSG:25832", transform: Affine = TRANSFORM
 ) -> Path:
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=values.shape[1],
-        height=values.shape[0],
-        count=1,
-        dtype="float32",
-        crs=crs,
-        transform=transform,
-        nodata=NODATA,
-    ) as dst:
-        dst.write(values.astype("float32"), 1)
-    return path
+    return write_signal_raster(path, _as_nan(values), transform, crs=crs, nodata=NODATA)
 
 
 @pytest.fixture

@@ -22,12 +22,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import rasterio
 import shapely
 from affine import Affine
 from numpy.typing import NDArray
 from rasterio.features import rasterize
 
+from ..io.raster import write_signal_raster
 from ..pipeline import Results
 
 DEMO_SOURCE = "synthetic demo data (coverage_gap demo generator)"
@@ -443,21 +443,7 @@ def write_demo_inputs(directory: str | Path, *, scale: float = 1.0, seed: int = 
     demo.households.to_parquet(out / "households.parquet")
     demo.fixed_offers.to_csv(out / "fixed_offers.csv", index=False, lineterminator="\n")
     for operator, (values, transform) in demo.rasters.items():
-        with rasterio.open(
-            out / f"{operator}.tif",
-            "w",
-            driver="GTiff",
-            width=values.shape[1],
-            height=values.shape[0],
-            count=1,
-            dtype="float32",
-            crs=CRS,
-            transform=transform,
-            nodata=-9999.0,
-            compress="deflate",
-            tiled=True,
-        ) as dst:
-            dst.write(values, 1)
+        write_signal_raster(out / f"{operator}.tif", values, transform, crs=CRS)
     config = out / "demo.toml"
     config.write_text(DEMO_TOML.format(source=DEMO_SOURCE), encoding="utf-8")
     return config

@@ -212,3 +212,44 @@ def _window(dataset: rasterio.io.DatasetReader, bounds: Sequence[float], source:
     col1 = min(int(np.ceil(cols.max())) + 1, dataset.width)
     row1 = min(int(np.ceil(rows.max())) + 1, dataset.height)
     return Window(col0, row0, col1 - col0, row1 - row0)
+
+
+def write_signal_raster(
+    path: PathLike,
+    values: np.ndarray,
+    transform: Affine,
+    *,
+    crs: object | None = S.WORKING_CRS,
+    nodata: float = -9999.0,
+) -> Path:
+    """Write one band of signal values (dBm) as a tiled, deflate-compressed GeoTIFF.
+
+    NaN cells are written as ``nodata``. ``crs=None`` writes a raster without a CRS
+    (for testing that readers refuse it).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "op.tif"
+    >>> _ = write_signal_raster(p, np.array([[-90.0, np.nan]]), Affine(100, 0, 0, 0, -100, 100))
+    >>> read_signal_raster(p).values.tolist()
+    [[-90.0, nan]]
+    """
+    data = np.where(np.isnan(values), nodata, values).astype(np.float32)
+    out = Path(path)
+    with rasterio.open(
+        out,
+        "w",
+        driver="GTiff",
+        width=data.shape[1],
+        height=data.shape[0],
+        count=1,
+        dtype="float32",
+        crs=crs,
+        transform=transform,
+        nodata=nodata,
+        compress="deflate",
+        tiled=data.shape[0] >= 16 and data.shape[1] >= 16,
+    ) as dst:
+        dst.write(data, 1)
+    return out
