@@ -189,3 +189,23 @@ rate = 0.0
     assert (
         manifest["parameters"]["demand"]["scenarios"][0]["definition"] == "constant: +50 % a year"
     )
+
+
+def test_declared_codes_that_disagree_are_reported(world_files, tmp_path):
+    csv = world_files.parent / "households.csv"
+    table = pd.read_csv(csv)
+    table["kommune"] = ["1", "1", "2", "1", "2", "2", "1", "2", "2", "2", "1", "1"]
+    table.to_csv(csv, index=False)
+    world_files.write_text(
+        world_files.read_text().replace(
+            'households = "households"\n',
+            'households = "households"\nmunicipality = "kommune"\n',
+            1,
+        )
+    )
+    out = tmp_path / "out"
+    assert main(["run", str(world_files), "--out", str(out)]) == 0
+    warnings = json.loads((out / "manifest.json").read_text())["warnings"]
+    (mismatch,) = [w for w in warnings if "another municipality" in w["message"]]
+    # h8 lies on the border and goes to 0001 (listed first), but says 0002
+    assert mismatch["count"] == 1 and mismatch["rows"] == ["h8"]

@@ -172,6 +172,10 @@ def run(config: RunConfig) -> Results:
     )
     table = summarize_gap(classified, boundaries, provenance)
     reconciliation = reconcile(classified)
+    mismatch = declared_mismatch(classified, source=str(config.households.path))
+    if mismatch is not None:
+        log.warning("%s", mismatch)
+        problems.add(mismatch)
     assigned = reconciliation.loc[["inside", "nearest"], "households"].sum()
     if assigned != table.loc[S.REGION_CODE, "households"]:
         raise ReconciliationError(
@@ -215,6 +219,39 @@ def _project(table: pd.DataFrame, boundaries: gpd.GeoDataFrame, config: RunConfi
     projection["denominator"] = config.denominator
     projection["source"] = config.source
     return projection
+
+
+def declared_mismatch(classified: pd.DataFrame, *, source: str) -> Problem | None:
+    """Warn about addresses that lie in another municipality than their declared code.
+
+    Generalised boundaries put a few addresses across a border; the spatial assignment
+    counts, and this says how many and which.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"address_id": ["a", "b", "c"],
+    ...                   "municipality_code": pd.Categorical(["0265", "0269", None]),
+    ...                   "declared_municipality_code": ["0265", "0265", "0265"]})
+    >>> p = declared_mismatch(c, source="dar.csv")
+    >>> p.count, p.rows
+    (1, ('b',))
+    """
+    if S.DECLARED_MUNICIPALITY not in classified:
+        return None
+    assigned = classified[S.MUNICIPALITY_CODE].astype(object)
+    declared = classified[S.DECLARED_MUNICIPALITY].astype(object)
+    differs = (assigned.notna() & declared.notna() & (assigned != declared)).to_numpy(bool)
+    if not differs.any():
+        return None
+    return Problem(
+        source,
+        "addresses lie in another municipality than their declared code; counted where they lie",
+        column=S.DECLARED_MUNICIPALITY,
+        rows=tuple(classified[S.ADDRESS_ID].to_numpy(object)[differs][:5]),
+        count=int(differs.sum()),
+        severity="warning",
+        fix="usually a generalised boundary; check the addresses if there are many",
+    )
 
 
 class _Clock:
