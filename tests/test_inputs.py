@@ -352,3 +352,17 @@ def test_coverage_polygons_in_other_crs_are_reprojected(tmp_path):
     layer = read_coverage_polygons(path, download="dl", upload="ul")
     assert layer.crs.to_epsg() == 25832 and layer["down_mbps"].tolist() == [100.0]
     assert json.loads(layer.to_json())["features"][0]["geometry"]["type"] == "Polygon"
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".gpkg"])
+def test_households_that_are_not_points(tmp_path, suffix):
+    gdf = gpd.GeoDataFrame(
+        {"address_id": ["a", "b"]},
+        geometry=[shapely.Point(700000, 6100000), shapely.box(700000, 6100000, 700010, 6100010)],
+        crs="EPSG:25832",
+    )
+    path = tmp_path / f"h{suffix}"
+    gdf.to_parquet(path) if suffix == ".parquet" else gdf.to_file(path)
+    with pytest.raises(SchemaError, match="must be points") as info:
+        read_households(path)
+    assert info.value.problems[0].count == 1

@@ -15,7 +15,13 @@ from numpy.typing import NDArray
 
 from . import schema as S
 from .errors import ConfigError, CRSError, Problem, RasterError
-from .geo import locate_points, nearest_polygon, points_in_polygons, raster_cells
+from .geo import (
+    locate_points,
+    nearest_polygon,
+    points_in_polygons,
+    raster_cells,
+    sample_raster,
+)
 from .keys import match_keys
 from .layers import SignalRaster, household_table, same_crs
 from .standards import ServiceStandard
@@ -263,10 +269,7 @@ def best_signal(households: pd.DataFrame, rasters: Iterable[SignalRaster]) -> pd
         if grid != (raster.transform, raster.values.shape):
             grid = (raster.transform, raster.values.shape)
             cells = raster_cells(x, y, raster.transform, raster.values.shape)
-            inside = cells >= 0
-            cells_inside = cells[inside]
-        values = np.full(len(table), np.nan, dtype=np.float32)
-        values[inside] = raster.values.ravel()[cells_inside]
+        values = sample_raster(x, y, raster.values, raster.transform, cells=cells)
         if np.isnan(values).all() and not _overlaps(raster, x, y):
             raise RasterError(
                 Problem(

@@ -293,6 +293,8 @@ def sample_raster(
     y: FloatArray,
     values: NDArray[np.floating],
     transform: Affine,
+    *,
+    cells: IntArray | None = None,
 ) -> NDArray[np.float32]:
     """Value of the raster cell that contains each point; NaN outside or at nodata.
 
@@ -308,6 +310,8 @@ def sample_raster(
         2-D array of cell values with nodata already replaced by NaN.
     transform
         The affine transform of ``values`` (of the window, if it was read windowed).
+    cells
+        Cell indices from :func:`raster_cells`, when several rasters share one grid.
 
     Examples
     --------
@@ -317,7 +321,7 @@ def sample_raster(
     ...               grid, Affine(10, 0, 0, 0, -10, 20))
     array([ 1.,  2., nan, nan], dtype=float32)
     """
-    flat = raster_cells(x, y, transform, values.shape)
+    flat = raster_cells(x, y, transform, values.shape) if cells is None else cells
     out = np.full(flat.shape, np.nan, dtype=np.float32)
     inside = flat >= 0
     out[inside] = values.ravel()[flat[inside]]

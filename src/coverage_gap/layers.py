@@ -71,6 +71,40 @@ class SignalRaster:
         )
 
 
+def point_coordinates(
+    geoms: NDArray[np.object_], *, source: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """X and y of point geometries; missing or empty points give NaN.
+
+    Raises
+    ------
+    SchemaError
+        When any geometry is not a point (households are address points).
+
+    Examples
+    --------
+    >>> x, y = point_coordinates(np.array([shapely.Point(1, 2), None]), source="h")
+    >>> x.tolist()
+    [1.0, nan]
+    """
+    types = np.asarray(shapely.get_type_id(geoms))
+    not_point = ~np.isin(types, [-1, 0])
+    if not_point.any():
+        raise SchemaError(
+            Problem(
+                source,
+                "household geometries must be points",
+                column="geometry",
+                count=int(not_point.sum()),
+                fix="use address points, not polygons or lines",
+            )
+        )
+    return (
+        np.asarray(shapely.get_x(geoms), dtype=np.float64),
+        np.asarray(shapely.get_y(geoms), dtype=np.float64),
+    )
+
+
 def household_table(
     households: pd.DataFrame | gpd.GeoDataFrame, *, crs: object | None = None
 ) -> pd.DataFrame:
@@ -98,19 +132,7 @@ def household_table(
     ):
         return households
     if isinstance(households, gpd.GeoDataFrame) and households._geometry_column_name in households:
-        geoms = households.geometry.array
-        types = np.asarray(shapely.get_type_id(geoms))
-        if not np.isin(types, [-1, 0]).all():
-            raise SchemaError(
-                Problem(
-                    "households",
-                    "household geometries must be Points",
-                    column="geometry",
-                    fix="use representative points of buildings or parcels",
-                )
-            )
-        x = np.asarray(shapely.get_x(geoms), dtype=np.float64)
-        y = np.asarray(shapely.get_y(geoms), dtype=np.float64)
+        x, y = point_coordinates(households.geometry.array, source="households")
         table = pd.DataFrame(households.drop(columns=households.geometry.name))
         table[S.X] = x
         table[S.Y] = y

@@ -115,8 +115,12 @@ class DemoData:
     rasters: dict[str, tuple[NDArray[np.float32], Affine]]
 
 
+def _outline() -> shapely.Geometry:
+    return shapely.union_all([shapely.Polygon(ring) for ring in _OUTLINES])
+
+
 def _boundaries() -> gpd.GeoDataFrame:
-    outline = shapely.union_all([shapely.Polygon(ring) for ring in _OUTLINES])
+    outline = _outline()
     towns = shapely.points([(r[4], r[5]) for r in REGION_SJAELLAND])
     cells = shapely.get_parts(
         shapely.voronoi_polygons(shapely.multipoints(towns), extend_to=outline.envelope)
@@ -304,7 +308,7 @@ def _offers(
 def _signal(
     boundaries: gpd.GeoDataFrame, cell: float, rng: np.random.Generator
 ) -> dict[str, tuple[NDArray[np.float32], Affine]]:
-    outline = shapely.union_all([shapely.Polygon(r) for r in _OUTLINES])
+    outline = _outline()
     xmin, ymin, xmax, ymax = np.floor(np.array(outline.bounds) / 1000) * 1000 + [
         -3000,
         -3000,

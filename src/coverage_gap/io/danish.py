@@ -35,6 +35,7 @@ from ._common import (
     reading,
     require_columns,
 )
+from .tabular import header_names
 from .vector import read_municipalities
 
 #: The 17 municipalities of Region Sjælland (region code 1085).
@@ -138,7 +139,7 @@ class _CountingFile:
 
 def _read_text_table(path: Path, *, sep: str, encoding: str, progress: bool) -> pa.Table:
     """Every column as text, streamed in blocks (millions of rows in seconds)."""
-    header = _header_names(path, sep, encoding)
+    header = header_names(path, sep, encoding)
     source = _CountingFile(path, progress)
     try:
         reader = pacsv.open_csv(
@@ -155,12 +156,6 @@ def _read_text_table(path: Path, *, sep: str, encoding: str, progress: bool) -> 
     finally:
         source.close()
     return table
-
-
-def _header_names(path: Path, sep: str, encoding: str) -> list[str]:
-    with open(path, encoding=encoding, errors="replace") as handle:
-        line = handle.readline()
-    return [c.strip().strip('"').lstrip("\ufeff") for c in line.rstrip("\r\n").split(sep)]
 
 
 def parse_decimal(values: pa.ChunkedArray | pa.Array, *, source: str, column: str) -> np.ndarray:
@@ -276,7 +271,7 @@ def read_bbk(
     p = existing_file(path)
     source = str(p)
     encoding = encoding or detect_encoding(p)
-    header = _header_names(p, ";", encoding)
+    header = header_names(p, ";", encoding)
     if len(header) == 1 and ("," in header[0] or "\t" in header[0]):
         raise InputError(
             Problem(

@@ -22,6 +22,7 @@ import shapely
 from numpy.typing import NDArray
 
 from ..errors import EmptyInputError, InputError, Problem
+from ..layers import point_coordinates
 from ._common import arrow_to_pandas, reading, require_columns
 
 
@@ -45,7 +46,7 @@ def read_csv(
     """Read a CSV with pyarrow; ``text_columns`` stay text. Errors name the file."""
     source = str(path)
     sep = sep or sniff_delimiter(path, encoding)
-    header = _header(path, sep, encoding)
+    header = header_names(path, sep, encoding)
     if columns is not None:
         require_columns(header, list(columns), source=source, what="table")
     with reading(source, "CSV table"):
@@ -66,7 +67,8 @@ def read_csv(
     return arrow_to_pandas(table)
 
 
-def _header(path: Path, sep: str, encoding: str) -> list[str]:
+def header_names(path: Path, sep: str, encoding: str) -> list[str]:
+    """Column names of a delimited file (quotes and a BOM removed)."""
     import csv
 
     with open(path, encoding=encoding, errors="replace", newline="") as handle:
@@ -162,30 +164,10 @@ def _wkb_points_xy(
                 xy = np.ascontiguousarray(rows[mask, 5:21]).view(f"{endian}f8").reshape(-1, 2)
                 x[idx[mask]] = xy[:, 0]
                 y[idx[mask]] = xy[:, 1]
-        if not is_point.all():
-            raise InputError(
-                Problem(
-                    source,
-                    "the geometry column holds non-point geometries",
-                    column="geometry",
-                    count=int((~is_point).sum()),
-                    fix="households must be points",
-                )
-            )
+        if not is_point.all():  # 21 bytes but not a point: let shapely name the problem
+            simple[idx[~is_point]] = False
     other = np.flatnonzero(valid & ~simple)
     if other.size:
         geoms = shapely.from_wkb(np.asarray(column.take(pa.array(other)).to_pylist(), dtype=object))
-        types = shapely.get_type_id(geoms)
-        if not np.isin(types, [0]).all():
-            raise InputError(
-                Problem(
-                    source,
-                    "the geometry column holds non-point geometries",
-                    column="geometry",
-                    count=int((types != 0).sum()),
-                    fix="households must be points",
-                )
-            )
-        x[other] = shapely.get_x(geoms)
-        y[other] = shapely.get_y(geoms)
+        x[other], y[other] = point_coordinates(geoms, source=source)
     return x, y

@@ -16,10 +16,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-import shapely
 
 from .. import schema as S
 from ..errors import CRSError, EmptyInputError, InputError, Problem, SchemaError
+from ..layers import point_coordinates
 from ..validate import check_coordinates_crs
 from ._common import (
     PARQUET_SUFFIXES,
@@ -163,20 +163,7 @@ def read_households(
                 )
     else:
         gdf = _read_vector(p, columns=wanted, layer=layer)
-        geoms = gdf.geometry.array
-        types = np.asarray(shapely.get_type_id(geoms))
-        if not np.isin(types, [-1, 0]).all():
-            raise SchemaError(
-                Problem(
-                    source,
-                    "household geometries must be points",
-                    column="geometry",
-                    count=int((~np.isin(types, [-1, 0])).sum()),
-                    fix="use address points, not polygons or lines",
-                )
-            )
-        xs = np.asarray(shapely.get_x(geoms), dtype=np.float64)
-        ys = np.asarray(shapely.get_y(geoms), dtype=np.float64)
+        xs, ys = point_coordinates(gdf.geometry.array, source=source)
         file_crs = gdf.crs
         frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     layer_crs = resolve_crs(file_crs, crs, source=source)
