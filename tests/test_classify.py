@@ -12,13 +12,17 @@ from coverage_gap import (
     DK_100_30,
     ConfigError,
     CRSError,
+    MunicipalityIndex,
     RasterError,
     ServiceStandard,
     SignalRaster,
     assign_municipalities,
     best_signal,
+    classify,
     classify_households,
     fixed_service,
+    gather_evidence,
+    match_offers,
     mobile_service,
     to_geodataframe,
 )
@@ -52,6 +56,41 @@ def test_assignment_by_hand(households, municipalities):
     assert codes == EXPECTED_CODE
     assert result["assignment"].tolist() == EXPECTED_ASSIGNMENT
     np.testing.assert_allclose(result["distance_m"].to_numpy(), [0] * 8 + [100, np.nan, np.nan, 0])
+
+
+def test_prepared_index_gives_the_same_assignment(households, municipalities):
+    index = MunicipalityIndex.build(municipalities)
+    for _ in range(2):  # reused
+        result = assign_municipalities(households, index)
+        codes = [None if pd.isna(c) else c for c in result["municipality_code"]]
+        assert codes == EXPECTED_CODE
+        assert result["assignment"].tolist() == EXPECTED_ASSIGNMENT
+    with pytest.raises(CRSError, match="differs"):
+        assign_municipalities(households, MunicipalityIndex.build(municipalities.to_crs(4326)))
+
+
+def test_classify_gathered_evidence_by_hand(households, municipalities, offers, rasters):
+    evidence = gather_evidence(
+        households, municipalities, fixed_offers=offers, mobile_rasters=rasters
+    )
+    # the offer for "zz" matches no household
+    assert evidence.fixed.unmatched == 1 and evidence.fixed.unmatched_ids == ("zz",)
+    assert [p.count for p in evidence.problems] == [1]
+    result = classify(evidence, STANDARD)
+    assert result["fixed_served"].tolist() == EXPECTED_FIXED
+    assert result["mobile_served"].tolist() == EXPECTED_MOBILE
+    # a lower bar on the same evidence: 10/1 also serves h2 (500/20), h6 (99.9/100) and
+    # h12 (100/29.99); h3 (upload unknown), h4 (no offer) and h11 still are not
+    lenient = STANDARD.with_rule("no_fixed", fixed_down_mbps=10, fixed_up_mbps=1)
+    assert classify(evidence, lenient)["fixed_served"].tolist() == [
+        True, True, False, False, True, True, True, True, True, True, False, True
+    ]  # fmt: skip
+
+
+def test_matched_offers_must_belong_to_the_households(households, municipalities, offers):
+    matched = match_offers(offers, households.iloc[:5])
+    with pytest.raises(ValueError, match="match_offers"):
+        gather_evidence(households, municipalities, fixed_offers=matched)
 
 
 def test_tolerance_zero_leaves_outside_points_unassigned(households, municipalities):

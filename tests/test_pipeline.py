@@ -209,3 +209,24 @@ def test_declared_codes_that_disagree_are_reported(world_files, tmp_path):
     (mismatch,) = [w for w in warnings if "another municipality" in w["message"]]
     # h8 lies on the border and goes to 0001 (listed first), but says 0002
     assert mismatch["count"] == 1 and mismatch["rows"] == ["h8"]
+
+
+def test_offers_for_unknown_addresses_are_reported(world_files, tmp_path):
+    csv = world_files.parent / "fixed.csv"
+    table = pd.read_csv(csv)
+    extra = pd.DataFrame(
+        {"address_id": ["nowhere", "elsewhere"], "technology": "fiber", "down_mbps": 1000.0}
+    ).assign(up_mbps=1000.0)
+    pd.concat([table, extra]).to_csv(csv, index=False)
+    out = tmp_path / "out"
+    assert main(["run", str(world_files), "--out", str(out)]) == 0
+    warnings = json.loads((out / "manifest.json").read_text())["warnings"]
+    (unmatched,) = [w for w in warnings if "not among the households" in w["message"]]
+    # the fixture's own offer for "zz" (no such address) comes first
+    assert unmatched["count"] == 3 and unmatched["rows"] == ["zz", "nowhere", "elsewhere"]
+    assert unmatched["source"].endswith("fixed.csv")
+    # the extra offers serve nobody: the table is the one without them
+    rerun = tmp_path / "plain"
+    table.to_csv(csv, index=False)
+    assert main(["run", str(world_files), "--out", str(rerun)]) == 0
+    assert (out / "municipalities.csv").read_text() == (rerun / "municipalities.csv").read_text()

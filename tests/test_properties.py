@@ -15,10 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coverage_gap import (
+    MunicipalityIndex,
     Provenance,
     ServiceStandard,
     SignalRaster,
+    classify,
     classify_households,
+    gather_evidence,
+    match_offers,
     reconcile,
     summarize_gap,
 )
@@ -193,3 +197,43 @@ def test_row_order_does_not_matter(world, random):
     ta = summarize_gap(a, municipalities, Provenance(STANDARD))
     tb = summarize_gap(b, municipalities, Provenance(STANDARD))
     pd.testing.assert_frame_equal(ta, tb)
+
+
+standards = st.builds(
+    ServiceStandard,
+    st.just("drawn"),
+    fixed_down_mbps=st.sampled_from([10.0, 100.0, 500.0]),
+    fixed_up_mbps=st.sampled_from([None, 5.0, 30.0]),
+    mobile_min_dbm=st.sampled_from([-110.0, -105.0, -90.0]),
+    missing_upload=st.sampled_from(["unserved", "download_only"]),
+    underserved=st.sampled_from(["no_fixed", "no_fixed_and_no_mobile"]),
+)
+
+
+@SETTINGS
+@given(worlds(), st.lists(standards, min_size=1, max_size=4))
+def test_evidence_gathered_once_judges_every_standard(world, drawn):
+    """One evidence, several standards: each classification agrees with the reference."""
+    households, municipalities, offers, rasters = world
+    rasters = _visible_rasters(rasters, households)
+    evidence = gather_evidence(
+        households,
+        MunicipalityIndex.build(municipalities),
+        fixed_offers=match_offers(offers, households),
+        mobile_rasters=rasters,
+    )
+    best_down = offers.groupby("address_id")["down_mbps"].max()
+    for standard in drawn:
+        if not rasters:
+            standard = standard.with_rule("no_fixed")
+        result = classify(evidence, standard)
+        expected = reference_classify(households, municipalities, offers, rasters, standard, 250)
+        assert result["fixed_served"].tolist() == [e[2] for e in expected]
+        if rasters:
+            assert result["mobile_served"].tolist() == [e[3] for e in expected]
+        served = [not (f or (m and standard.underserved != "no_fixed")) for *_, f, m, _ in expected]
+        assert result["underserved"].tolist() == served
+        np.testing.assert_array_equal(
+            result["fixed_down_mbps"].to_numpy(),
+            households["address_id"].map(best_down).to_numpy(np.float64),
+        )

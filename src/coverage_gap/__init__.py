@@ -6,9 +6,9 @@ Data flow: read → validate → classify → aggregate → (project demand) →
 from importlib.metadata import PackageNotFoundError, version
 
 from .aggregate import Provenance, reconcile, summarize_gap, wilson_interval
+from .assign import MunicipalityIndex, assign_municipalities
 from .classify import (
-    assign_municipalities,
-    best_signal,
+    classify,
     classify_households,
     fixed_service,
     mobile_service,
@@ -25,6 +25,13 @@ from .errors import (
     RasterError,
     ReconciliationError,
     SchemaError,
+)
+from .evidence import (
+    Evidence,
+    MatchedOffers,
+    best_signal,
+    gather_evidence,
+    match_offers,
 )
 from .io import (
     read_coverage_polygons,
@@ -75,7 +82,10 @@ __all__ = [
     "ConfigError",
     "CoverageGapError",
     "EmptyInputError",
+    "Evidence",
     "InputError",
+    "MatchedOffers",
+    "MunicipalityIndex",
     "Problem",
     "Provenance",
     "RasterError",
@@ -86,13 +96,16 @@ __all__ = [
     "__version__",
     "assign_municipalities",
     "best_signal",
+    "classify",
     "classify_households",
     "compare_denominators",
     "count_bbr_dwellings",
     "count_unit_addresses",
     "fixed_service",
+    "gather_evidence",
     "get_standard",
     "household_table",
+    "match_offers",
     "mobile_service",
     "read_bbk",
     "read_coverage_polygons",

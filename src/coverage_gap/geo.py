@@ -7,6 +7,7 @@ Python. Loops run over polygons (tens to thousands), never over households (mill
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -19,6 +20,104 @@ IntArray = NDArray[np.int64]
 
 #: Target number of cells of the label grid used by :func:`locate_points`.
 _GRID_CELLS = 8_000_000
+
+
+#: Label of grid cells that a polygon boundary touches: points there are tested exactly.
+_EDGE = -2
+
+
+@dataclass(frozen=True, eq=False)
+class LabelGrid:
+    """Polygons burnt into a grid, for locating millions of points in them.
+
+    Each cell holds the position of the polygon that covers it, -1 where none does, or
+    ``-2`` where some polygon boundary touches it (those points are tested exactly).
+    Build it once per set of polygons with :meth:`build` and reuse it: building costs a
+    few tenths of a second for Denmark's municipalities, locating millions of points a
+    few hundredths.
+
+    Attributes
+    ----------
+    polygons
+        The polygons, in the order that decides overlaps (first wins).
+    labels
+        The grid (int32), north-up.
+    x0, y0
+        Coordinates of the grid's upper-left corner.
+    cell_size
+        Side of a cell in CRS units.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> grid = LabelGrid.build(np.array([shapely.box(0, 0, 10, 10)]), cell_size=1.0)
+    >>> grid.locate(np.array([5.0, 10.0, 11.0]), np.array([5.0, 5.0, 5.0])).tolist()
+    [0, 0, -1]
+    """
+
+    polygons: NDArray[np.object_]
+    labels: NDArray[np.int32]
+    x0: float
+    y0: float
+    cell_size: float
+
+    @classmethod
+    def build(cls, polygons: NDArray[np.object_], *, cell_size: float | None = None) -> LabelGrid:
+        """Burn ``polygons`` into a grid of about eight million cells (or ``cell_size``)."""
+        polygons = np.asarray(polygons, dtype=object)
+        if len(polygons) == 0:
+            return cls(polygons, np.full((1, 1), -1, dtype=np.int32), 0.0, 0.0, 1.0)
+        xmin, ymin, xmax, ymax = shapely.total_bounds(polygons)
+        if cell_size is None:
+            area = max((xmax - xmin) * (ymax - ymin), 1e-12)
+            cell_size = math.sqrt(area / _GRID_CELLS)
+        # One cell of padding: points that round onto the outer edge still fall in the grid.
+        x0, y0 = xmin - cell_size, ymax + cell_size
+        width = math.ceil((xmax - xmin) / cell_size) + 2
+        height = math.ceil((ymax - ymin) / cell_size) + 2
+        transform = Affine(cell_size, 0.0, x0, 0.0, -cell_size, y0)
+        shapes = _geojson(polygons)
+        # Reverse order: the first polygon is burnt last, so it wins where polygons overlap.
+        labels = rasterize(
+            ((shapes[i], i) for i in reversed(range(len(shapes)))),
+            out_shape=(height, width),
+            transform=transform,
+            fill=-1,
+            dtype="int32",
+        )
+        edges = rasterize(
+            ((_rings(shape), 1) for shape in shapes),
+            out_shape=(height, width),
+            transform=transform,
+            fill=0,
+            all_touched=True,
+            dtype="uint8",
+        ).astype(bool)
+        # Dilate by one cell: a boundary that runs exactly along a grid line must still
+        # mark the cells on both sides, whatever the rasteriser decided.
+        labels[_dilate(edges)] = _EDGE
+        return cls(polygons, labels, float(x0), float(y0), float(cell_size))
+
+    def locate(self, x: FloatArray, y: FloatArray) -> IntArray:
+        """Position of the polygon each point lies in (inside or on the boundary), or -1.
+
+        Identical to testing every point exactly with ``shapely.intersects_xy``, first
+        polygon winning; NaN coordinates give -1.
+        """
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        height, width = self.labels.shape
+        fx = (x - self.x0) / self.cell_size
+        fy = (self.y0 - y) / self.cell_size
+        # NaN fails every comparison, so it lands outside the grid.
+        inside = (fx >= 0) & (fx < width) & (fy >= 0) & (fy < height)
+        with np.errstate(invalid="ignore"):  # NaN and far-away points are cast, then dropped
+            flat = np.where(inside, fy.astype(np.int64) * width + fx.astype(np.int64), 0)
+        result = np.where(inside, self.labels.ravel()[flat], -1).astype(np.int64)
+        exact = np.flatnonzero(result == _EDGE)
+        if exact.size:
+            result[exact] = _locate_exact(x[exact], y[exact], self.polygons)
+        return result
 
 
 def locate_points(
@@ -35,9 +134,11 @@ def locate_points(
     border, or overlapping polygons) the one that comes first in ``polygons`` wins, so
     the result never depends on the order of the points.
 
-    The polygons are burnt once into a label grid; points in grid cells that no
+    The polygons are burnt once into a :class:`LabelGrid`; points in grid cells that no
     boundary touches take the cell's label, and only points in cells next to a boundary
-    are tested exactly. The result is identical to testing every point exactly.
+    are tested exactly. The result is identical to testing every point exactly. To
+    locate several batches of points in the same polygons, build the grid once and call
+    :meth:`LabelGrid.locate`.
 
     Parameters
     ----------
@@ -62,54 +163,9 @@ def locate_points(
     array([ 0,  0, -1])
     """
     x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    result = np.full(x.shape, -1, dtype=np.int64)
     if len(polygons) == 0 or x.size == 0:
-        return result
-    xmin, ymin, xmax, ymax = shapely.total_bounds(polygons)
-    if cell_size is None:
-        area = max((xmax - xmin) * (ymax - ymin), 1e-12)
-        cell_size = math.sqrt(area / _GRID_CELLS)
-    # One cell of padding: points that round onto the outer edge still fall in the grid.
-    x0, y0 = xmin - cell_size, ymax + cell_size
-    width = math.ceil((xmax - xmin) / cell_size) + 2
-    height = math.ceil((ymax - ymin) / cell_size) + 2
-    transform = Affine(cell_size, 0.0, x0, 0.0, -cell_size, y0)
-
-    shapes = _geojson(polygons)
-    # Reverse order: the first polygon is burnt last, so it wins where polygons overlap.
-    labels = rasterize(
-        ((shapes[i], i) for i in reversed(range(len(shapes)))),
-        out_shape=(height, width),
-        transform=transform,
-        fill=-1,
-        dtype="int32",
-    )
-    edges = rasterize(
-        ((_rings(shape), 1) for shape in shapes),
-        out_shape=(height, width),
-        transform=transform,
-        fill=0,
-        all_touched=True,
-        dtype="uint8",
-    ).astype(bool)
-    # Dilate by one cell: a boundary that runs exactly along a grid line must still mark
-    # the cells on both sides, whatever the rasteriser decided.
-    edges = _dilate(edges)
-
-    col = np.floor((x - x0) / cell_size)
-    row = np.floor((y0 - y) / cell_size)
-    inside_grid = (col >= 0) & (col < width) & (row >= 0) & (row < height)
-    pos = np.flatnonzero(inside_grid)
-    r = row[pos].astype(np.int64)
-    c = col[pos].astype(np.int64)
-    on_edge = edges[r, c]
-    result[pos[~on_edge]] = labels[r[~on_edge], c[~on_edge]]
-
-    exact = pos[on_edge]
-    if exact.size:
-        result[exact] = _locate_exact(x[exact], y[exact], polygons)
-    return result
+        return np.full(x.shape, -1, dtype=np.int64)
+    return LabelGrid.build(polygons, cell_size=cell_size).locate(x, y)
 
 
 def _geojson(polygons: NDArray[np.object_]) -> list[dict]:

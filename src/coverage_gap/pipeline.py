@@ -13,10 +13,11 @@ import pandas as pd
 
 from . import schema as S
 from .aggregate import Provenance, reconcile, summarize_gap
-from .classify import classify_households
+from .classify import classify
 from .config import LayerSpec, RunConfig
 from .demand import project_demand
 from .errors import CoverageGapError, InputError, Problem, ProblemLog, ReconciliationError
+from .evidence import MatchedOffers, gather_evidence, match_offers
 from .io.danish import BbkData
 from .layers import SignalRaster
 from .validate import validate_households, validate_municipalities, validate_offers
@@ -134,13 +135,13 @@ def run(config: RunConfig) -> Results:
             if spec.kind == "table":
                 layer, found = validate_offers(layer, source=str(spec.path))
                 problems.extend(found)
-                offers.append(layer)
+                offers.append((str(spec.path), layer))
             else:
                 areas.append(layer)
     if bbk is not None:
         # A BBK file is households, fixed offers and mobile offers in one.
-        fixed_offers.append(bbk.fixed_offers)
-        mobile_offers.append(bbk.mobile_offers)
+        fixed_offers.append((str(config.households.path), bbk.fixed_offers))
+        mobile_offers.append((str(config.households.path), bbk.mobile_offers))
     clock.lap("read and validate offers and polygons")
     # Rasters are checked now (CRS, overlap) but read one at a time while classifying.
     bounds = _bounds(households) if households is not None else None
@@ -155,17 +156,20 @@ def run(config: RunConfig) -> Results:
         for spec in raster_specs:
             yield spec.read(working_crs=crs, bounds=bounds)
 
-    classified = classify_households(
+    fixed = _match(fixed_offers, households, problems)
+    mobile = _match(mobile_offers, households, problems)
+    clock.lap("match offers to households")
+    evidence = gather_evidence(
         households,
         boundaries,
-        config.standard,
-        fixed_offers=_concat(fixed_offers),
+        fixed_offers=fixed,
         fixed_areas=_concat(fixed_areas),
         mobile_rasters=rasters(),
         mobile_areas=_concat(mobile_areas),
-        mobile_offers=_concat(mobile_offers),
+        mobile_offers=mobile,
         tolerance_m=config.tolerance_m,
     )
+    classified = classify(evidence, config.standard)
     clock.lap("classify (incl. raster reads)")
     provenance = Provenance(
         config.standard, config.denominator, config.data_year, config.source, config.area_name
@@ -264,6 +268,21 @@ class _Clock:
         self.laps[name] = self.laps.get(name, 0.0) + now - self._last
         self._last = now
         log.info("%s: %.2f s", name, self.laps[name])
+
+
+def _match(
+    tables: list[tuple[str, pd.DataFrame]], households: pd.DataFrame, problems: ProblemLog
+) -> MatchedOffers | None:
+    """Match each offer table to the households, warning about rows that match none."""
+    parts = []
+    for source, table in tables:
+        matched = match_offers(table, households)
+        problem = matched.problem(source)
+        if problem is not None:
+            log.warning("%s", problem)
+            problems.add(problem)
+        parts.append(matched)
+    return MatchedOffers.concat(parts)
 
 
 def _concat(frames: list) -> object | None:
