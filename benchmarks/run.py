@@ -219,12 +219,6 @@ def worker_in_memory(data: Path, out: Path) -> dict:
     def rerun() -> None:
         cg.summarize_gap(cg.classify(evidence, other), boundaries, cg.Provenance(other))
 
-    t_cold = _best_of(cold)
-    t_prepared = _best_of(prepared)
-    t_rerun = _best_of(rerun)
-    t_index = _best_of(lambda: cg.MunicipalityIndex.build(boundaries))
-    t_join = _best_of(lambda: cg.match_offers(offers, households))
-
     # Lower bound: everything that can be precomputed is, outside the timer.
     r0 = rasters[0]
     t = r0.transform
@@ -245,27 +239,31 @@ def worker_in_memory(data: Path, out: Path) -> dict:
     def lower_bound() -> None:
         _lower_bound(x, y, t, w, h, labels, rasters, positions, down, up, weights, k)
 
-    t_lb = _best_of(lower_bound)
-    return {
-        "cold_s": t_cold,
-        "prepared_s": t_prepared,
-        "rerun_s": t_rerun,
-        "index_s": t_index,
-        "join_s": t_join,
-        "lower_bound_s": t_lb,
-        "peak_rss_mb": _peak_mb(),
-    }
+    # Interleaved rounds: a slow spell of the machine hits every contender alike.
+    best = _race(
+        {
+            "cold_s": cold,
+            "prepared_s": prepared,
+            "rerun_s": rerun,
+            "index_s": lambda: cg.MunicipalityIndex.build(boundaries),
+            "join_s": lambda: cg.match_offers(offers, households),
+            "lower_bound_s": lower_bound,
+        }
+    )
+    return {**best, "peak_rss_mb": _peak_mb()}
 
 
-def _best_of(function, repeat: int = 3) -> float:
-    """Best of a warm-up and ``repeat`` timed calls (caches warm for every contender)."""
-    function()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
+def _race(functions: dict, rounds: int = 5) -> dict[str, float]:
+    """Best time of each function over ``rounds`` interleaved rounds, after a warm-up."""
+    best = dict.fromkeys(functions, float("inf"))
+    for function in functions.values():
         function()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    for _ in range(rounds):
+        for name, function in functions.items():
+            t0 = time.perf_counter()
+            function()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
 
 
 def _lower_bound(x, y, t, w, h, labels, rasters, positions, down, up, weights, k) -> None:
@@ -352,7 +350,10 @@ def main() -> None:
             print(f"  {stage:<40} {seconds:8.2f} s")
         memory = _spawn("in_memory", data, out)
         lb = memory["lower_bound_s"]
-        print(f"classify + aggregate in memory (best of 3); numpy lower bound {lb:.2f} s")
+        print(
+            "classify + aggregate in memory (best of 5 interleaved rounds); "
+            f"numpy lower bound {lb:.2f} s"
+        )
         print(
             f"  same precomputation as the lower bound (municipality index, offers matched): "
             f"{memory['prepared_s']:.2f} s (x{memory['prepared_s'] / lb:.1f})"

@@ -201,14 +201,19 @@ def offers_in_areas(
     """
     table = household_table(households)
     check_crs(table, areas.crs, f"{what} coverage polygons", what)
-    pts, polys = _points_in(table, areas)
+    return _area_offers(areas, *_points_in(table, areas), len(table))
+
+
+def _area_offers(
+    areas: gpd.GeoDataFrame, pts: NDArray[np.int64], polys: NDArray[np.int64], n: int
+) -> MatchedOffers:
     down = areas[S.DOWN].to_numpy(np.float64, na_value=np.nan)[polys]
     up = (
         areas[S.UP].to_numpy(np.float64, na_value=np.nan)[polys]
         if S.UP in areas
         else np.full(polys.size, np.nan)
     )
-    return MatchedOffers(pts, down, up, len(table))
+    return MatchedOffers(pts, down, up, n)
 
 
 def _points_in(
@@ -331,7 +336,7 @@ def mobile_evidence(
             area_signal = areas["signal_dbm"].to_numpy(np.float64, na_value=np.nan)[polys]
             np.fmax.at(signal, pts, area_signal.astype(np.float32))
         if S.DOWN in areas:
-            parts.append(offers_in_areas(table, areas, what="mobile"))
+            parts.append(_area_offers(areas, pts, polys, n))
         if "signal_dbm" not in areas and S.DOWN not in areas:
             covered = np.zeros(n, dtype=bool)
             covered[pts] = True

@@ -378,9 +378,9 @@ def sample_raster(
     array([ 1.,  2., nan, nan], dtype=float32)
     """
     flat = raster_cells(x, y, transform, values.shape) if cells is None else cells
-    out = np.full(flat.shape, np.nan, dtype=np.float32)
-    inside = flat >= 0
-    out[inside] = values.ravel()[flat[inside]]
+    # take() on clipped indices, then NaN outside: cheaper than boolean-mask indexing.
+    out = values.ravel().take(np.maximum(flat, 0)).astype(np.float32, copy=False)
+    out[flat < 0] = np.nan
     return out
 
 

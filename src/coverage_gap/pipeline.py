@@ -119,25 +119,9 @@ def run(config: RunConfig) -> Results:
         )
         problems.extend(found)
 
-    fixed_offers, fixed_areas, mobile_offers, mobile_areas = [], [], [], []
-    raster_specs = []
-    for group, offers, areas in (
-        (config.fixed, fixed_offers, fixed_areas),
-        (config.mobile, mobile_offers, mobile_areas),
-    ):
-        for spec in group:
-            if spec.kind == "raster":
-                raster_specs.append(spec)
-                continue
-            layer = _try_read(spec, problems, working_crs=crs)
-            if layer is None:
-                continue
-            if spec.kind == "table":
-                layer, found = validate_offers(layer, source=str(spec.path))
-                problems.extend(found)
-                offers.append((str(spec.path), layer))
-            else:
-                areas.append(layer)
+    fixed_offers, fixed_areas, mobile_offers, mobile_areas, raster_specs = _read_coverage(
+        config, problems
+    )
     if bbk is not None:
         # A BBK file is households, fixed offers and mobile offers in one.
         fixed_offers.append((str(config.households.path), bbk.fixed_offers))
@@ -158,6 +142,8 @@ def run(config: RunConfig) -> Results:
 
     fixed = _match(fixed_offers, households, problems)
     mobile = _match(mobile_offers, households, problems)
+    # The matched arrays replace the offer tables (millions of text ids) from here on.
+    del fixed_offers, mobile_offers, bbk
     clock.lap("match offers to households")
     evidence = gather_evidence(
         households,
@@ -170,6 +156,7 @@ def run(config: RunConfig) -> Results:
         tolerance_m=config.tolerance_m,
     )
     classified = classify(evidence, config.standard)
+    del evidence, fixed, mobile
     clock.lap("classify (incl. raster reads)")
     provenance = Provenance(
         config.standard, config.denominator, config.data_year, config.source, config.area_name
@@ -268,6 +255,33 @@ class _Clock:
         self.laps[name] = self.laps.get(name, 0.0) + now - self._last
         self._last = now
         log.info("%s: %.2f s", name, self.laps[name])
+
+
+def _read_coverage(config: RunConfig, problems: ProblemLog) -> tuple[list, list, list, list, list]:
+    """Read and validate the fixed and mobile layers; rasters are only listed."""
+    fixed_offers: list[tuple[str, pd.DataFrame]] = []
+    mobile_offers: list[tuple[str, pd.DataFrame]] = []
+    fixed_areas: list[gpd.GeoDataFrame] = []
+    mobile_areas: list[gpd.GeoDataFrame] = []
+    raster_specs: list[LayerSpec] = []
+    for group, offers, areas in (
+        (config.fixed, fixed_offers, fixed_areas),
+        (config.mobile, mobile_offers, mobile_areas),
+    ):
+        for spec in group:
+            if spec.kind == "raster":
+                raster_specs.append(spec)
+                continue
+            layer = _try_read(spec, problems, working_crs=config.working_crs)
+            if layer is None:
+                continue
+            if spec.kind == "table":
+                layer, found = validate_offers(layer, source=str(spec.path))
+                problems.extend(found)
+                offers.append((str(spec.path), layer))
+            else:
+                areas.append(layer)
+    return fixed_offers, fixed_areas, mobile_offers, mobile_areas, raster_specs
 
 
 def _match(
