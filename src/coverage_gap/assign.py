@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from . import schema as S
 from .errors import CRSError, Problem
-from .geo import LabelGrid, nearest_polygon
+from .geo import BoundaryTree, LabelGrid
 from .layers import household_table, same_crs
 
 DEFAULT_TOLERANCE_M = 250.0
@@ -37,6 +37,8 @@ class MunicipalityIndex:
         The canonical municipality layer it was built from.
     grid
         The label grid of its polygons.
+    boundaries
+        Their boundaries in an STR-tree, for points just outside every polygon.
 
     Examples
     --------
@@ -50,6 +52,7 @@ class MunicipalityIndex:
 
     municipalities: gpd.GeoDataFrame
     grid: LabelGrid
+    boundaries: BoundaryTree
 
     @classmethod
     def build(
@@ -57,7 +60,11 @@ class MunicipalityIndex:
     ) -> MunicipalityIndex:
         """Prepare ``municipalities`` (grid of about eight million cells, or ``cell_size``)."""
         polygons = np.asarray(municipalities.geometry.array, dtype=object)
-        return cls(municipalities, LabelGrid.build(polygons, cell_size=cell_size))
+        return cls(
+            municipalities,
+            LabelGrid.build(polygons, cell_size=cell_size),
+            BoundaryTree.build(polygons),
+        )
 
     @property
     def crs(self) -> object:
@@ -148,9 +155,7 @@ def assign_municipalities(
     distance = np.where(position >= 0, 0.0, np.nan)
     outside = np.flatnonzero(valid & (position < 0))
     if outside.size and tolerance_m > 0:
-        near, dist = nearest_polygon(
-            x[outside], y[outside], index.grid.polygons, max_distance=tolerance_m
-        )
+        near, dist = index.boundaries.nearest(x[outside], y[outside], max_distance=tolerance_m)
         position[outside] = near
         distance[outside] = dist
     assignment = np.full(len(table), 2, dtype=np.int8)  # unassigned

@@ -295,20 +295,59 @@ def nearest_polygon(
     >>> nearest_polygon(np.array([12.0, 50.0]), np.array([5.0, 5.0]), squares, max_distance=5)
     (array([ 0, -1]), array([ 2., nan]))
     """
-    n = len(x)
-    positions = np.full(n, -1, dtype=np.int64)
-    distances = np.full(n, np.nan)
-    if n == 0 or len(polygons) == 0:
-        return positions, distances
-    pieces, owner = _boundary_pieces(polygons)
-    tree = shapely.STRtree(pieces)
-    points = shapely.points(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
-    (src, dst), dist = tree.query_nearest(
-        points, max_distance=max_distance, return_distance=True, all_matches=True
-    )
-    if src.size == 0:
-        return positions, distances
-    poly = owner[dst]
+    if len(x) == 0 or len(polygons) == 0:
+        return np.full(len(x), -1, dtype=np.int64), np.full(len(x), np.nan)
+    return BoundaryTree.build(polygons).nearest(x, y, max_distance=max_distance)
+
+
+@dataclass(frozen=True, eq=False)
+class BoundaryTree:
+    """Polygon boundaries cut into short pieces in an STR-tree (see :func:`nearest_polygon`).
+
+    Build it once per set of polygons and reuse it for every batch of points.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> tree = BoundaryTree.build(np.array([shapely.box(0, 0, 10, 10)]))
+    >>> tree.nearest(np.array([13.0]), np.array([5.0]), max_distance=5)
+    (array([0]), array([3.]))
+    """
+
+    tree: shapely.STRtree
+    owner: IntArray
+
+    @classmethod
+    def build(cls, polygons: NDArray[np.object_]) -> BoundaryTree:
+        """Cut the boundaries of ``polygons`` and index the pieces."""
+        polygons = np.asarray(polygons, dtype=object)
+        if len(polygons) == 0:
+            return cls(shapely.STRtree([]), np.empty(0, dtype=np.int64))
+        pieces, owner = _boundary_pieces(polygons)
+        return cls(shapely.STRtree(pieces), owner)
+
+    def nearest(
+        self, x: FloatArray, y: FloatArray, *, max_distance: float
+    ) -> tuple[IntArray, FloatArray]:
+        """Nearest polygon within ``max_distance`` of points outside every polygon."""
+        n = len(x)
+        positions = np.full(n, -1, dtype=np.int64)
+        distances = np.full(n, np.nan)
+        if n == 0 or len(self.owner) == 0:
+            return positions, distances
+        points = shapely.points(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+        # Every piece within reach, then exact distances: several times faster than
+        # query_nearest(all_matches=True), with the same ties.
+        src, dst = self.tree.query(points, predicate="dwithin", distance=max_distance)
+        if src.size == 0:
+            return positions, distances
+        dist = shapely.distance(points[src], self.tree.geometries[dst])
+        return _first_nearest(positions, distances, src, self.owner[dst], dist)
+
+
+def _first_nearest(
+    positions: IntArray, distances: FloatArray, src: IntArray, poly: IntArray, dist: FloatArray
+) -> tuple[IntArray, FloatArray]:
     # Lexicographic order: point, distance, polygon; the first row per point wins.
     order = np.lexsort((poly, dist, src))
     src, poly, dist = src[order], poly[order], dist[order]
