@@ -1,6 +1,7 @@
 """coverage_gap: who is under-served by broadband and mobile, per municipality.
 
-Data flow: read → validate → classify → aggregate → (project demand) → plot / report.
+Data flow: read → validate → gather evidence → classify under a standard → aggregate →
+(project demand) → plot / report.
 """
 
 from importlib.metadata import PackageNotFoundError, version
