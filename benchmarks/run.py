@@ -202,16 +202,16 @@ def worker_in_memory(data: Path, out: Path) -> dict:
         )
         cg.summarize_gap(result, boundaries, provenance)
 
-    def prepared() -> None:
+    def gather() -> cg.Evidence:
         # Precomputed like the lower bound's: the label grid (index) and offer positions.
-        evidence = cg.gather_evidence(
+        return cg.gather_evidence(
             households, index, fixed_offers=matched, mobile_rasters=rasters, tolerance_m=TOLERANCE
         )
-        cg.summarize_gap(cg.classify(evidence, config.standard), boundaries, provenance)
 
-    evidence = cg.gather_evidence(
-        households, index, fixed_offers=matched, mobile_rasters=rasters, tolerance_m=TOLERANCE
-    )
+    def prepared() -> None:
+        cg.summarize_gap(cg.classify(gather(), config.standard), boundaries, provenance)
+
+    evidence = gather()
     other = config.standard.with_rule(
         "no_fixed_and_no_mobile", fixed_down_mbps=1000.0, fixed_up_mbps=1000.0
     )

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from . import schema as S
 from .errors import CRSError, Problem
 from .geo import BoundaryTree, LabelGrid
-from .layers import household_table, same_crs
+from .layers import household_table, household_xy, same_crs
 
 DEFAULT_TOLERANCE_M = 250.0
 
@@ -147,8 +147,7 @@ def assign_municipalities(
     table = household_table(households)
     check_crs(table, municipalities.crs, "municipality layer", "municipalities")
     index = as_index(municipalities)
-    x = table[S.X].to_numpy(np.float64)
-    y = table[S.Y].to_numpy(np.float64)
+    x, y = household_xy(table)
     # NaN coordinates fall outside the grid (-1) and are marked invalid below.
     position = index.grid.locate(x, y)
     valid = np.isfinite(x) & np.isfinite(y)

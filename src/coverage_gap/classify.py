@@ -22,6 +22,7 @@ from .evidence import (
     MatchedOffers,
     MobileEvidence,
     best_signal,
+    best_speeds,
     gather_evidence,
     match_offers,
     mobile_evidence,
@@ -42,9 +43,14 @@ __all__ = [
 ]
 
 
+def _unknown(n: int) -> pd.arrays.BooleanArray:
+    """Service that no evidence speaks to: missing, never False."""
+    return pd.array(np.full(n, pd.NA), dtype="boolean")
+
+
 def _fixed_served(offers: MatchedOffers | None, standard: ServiceStandard, n: int) -> object:
     if offers is None:
-        return pd.array(np.full(n, pd.NA), dtype="boolean")
+        return _unknown(n)
     return offers.served(standard.fixed_down_mbps, standard.fixed_up_mbps, standard.missing_upload)
 
 
@@ -114,7 +120,7 @@ def _mobile_served(evidence: MobileEvidence, standard: ServiceStandard, n: int) 
         )
         has_evidence |= standard.mobile_down_mbps is not None
     if not has_evidence:
-        return pd.array(np.full(n, pd.NA), dtype="boolean")
+        return _unknown(n)
     return pd.array(served, dtype="boolean")
 
 
@@ -155,11 +161,7 @@ def mobile_service(
     table = household_table(households)
     evidence = mobile_evidence(table, signal_dbm=signal_dbm, areas=areas, offers=offers)
     n = len(table)
-    best_down, best_up = (
-        evidence.speeds.best()
-        if evidence.speeds is not None
-        else (np.full(n, np.nan), np.full(n, np.nan))
-    )
+    best_down, best_up = best_speeds(evidence.speeds, n)
     return pd.DataFrame(
         {
             "mobile_signal_dbm": evidence.signal_dbm,

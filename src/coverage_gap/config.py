@@ -15,7 +15,7 @@ from typing import Any
 
 from . import schema as S
 from .aggregate import DENOMINATORS
-from .classify import DEFAULT_TOLERANCE_M
+from .assign import DEFAULT_TOLERANCE_M
 from .demand import SCENARIOS, BusyHour, GrowthScenario, fit_danish_mobile_growth
 from .errors import ConfigError
 from .io import (

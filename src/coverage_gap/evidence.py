@@ -28,7 +28,7 @@ from .assign import (
 from .errors import Problem, RasterError
 from .geo import points_in_polygons, raster_cells, sample_raster
 from .keys import match_keys
-from .layers import SignalRaster, household_table
+from .layers import SignalRaster, household_table, household_xy
 
 #: Ids of unmatched offers listed in warnings.
 _SHOWN = 5
@@ -175,12 +175,7 @@ def match_offers(offers: pd.DataFrame, households: pd.DataFrame) -> MatchedOffer
             str(i) for i in offers[S.ADDRESS_ID].iloc[missing[:_SHOWN]].to_numpy(object)
         )
     return MatchedOffers(
-        positions,
-        offers[S.DOWN].to_numpy(np.float64, na_value=np.nan)[rows],
-        offers[S.UP].to_numpy(np.float64, na_value=np.nan)[rows],
-        len(households),
-        unmatched,
-        unmatched_ids,
+        positions, *_speeds(offers, rows), len(households), unmatched, unmatched_ids
     )
 
 
@@ -207,23 +202,27 @@ def offers_in_areas(
 def _area_offers(
     areas: gpd.GeoDataFrame, pts: NDArray[np.int64], polys: NDArray[np.int64], n: int
 ) -> MatchedOffers:
-    down = areas[S.DOWN].to_numpy(np.float64, na_value=np.nan)[polys]
-    up = (
-        areas[S.UP].to_numpy(np.float64, na_value=np.nan)[polys]
-        if S.UP in areas
-        else np.full(polys.size, np.nan)
-    )
-    return MatchedOffers(pts, down, up, n)
+    return MatchedOffers(pts, *_speeds(areas, polys, upload_optional=True), n)
+
+
+def _speeds(
+    frame: pd.DataFrame, rows: NDArray[np.int64], *, upload_optional: bool = False
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Download and upload of ``frame`` at ``rows``.
+
+    Coverage polygons may lack an upload column (upload unknown, NaN); an offer table
+    must have one, as :func:`~coverage_gap.validate.validate_offers` demands.
+    """
+    down = frame[S.DOWN].to_numpy(np.float64, na_value=np.nan)[rows]
+    if upload_optional and S.UP not in frame:
+        return down, np.full(rows.size, np.nan)
+    return down, frame[S.UP].to_numpy(np.float64, na_value=np.nan)[rows]
 
 
 def _points_in(
     table: pd.DataFrame, areas: gpd.GeoDataFrame
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    return points_in_polygons(
-        table[S.X].to_numpy(np.float64),
-        table[S.Y].to_numpy(np.float64),
-        np.asarray(areas.geometry.array, dtype=object),
-    )
+    return points_in_polygons(*household_xy(table), np.asarray(areas.geometry.array, dtype=object))
 
 
 def best_signal(households: pd.DataFrame, rasters: Iterable[SignalRaster]) -> pd.Series:
@@ -250,8 +249,7 @@ def best_signal(households: pd.DataFrame, rasters: Iterable[SignalRaster]) -> pd
     [-100.0, -95.0]
     """
     table = household_table(households)
-    x = table[S.X].to_numpy(np.float64)
-    y = table[S.Y].to_numpy(np.float64)
+    x, y = household_xy(table)
     best = np.full(len(table), np.nan, dtype=np.float32)
     grid: tuple[object, ...] = ()
     cells = np.empty(0, dtype=np.int64)
@@ -405,9 +403,10 @@ def _matched(
     return matched
 
 
-def _best_or_nan(
+def best_speeds(
     offers: MatchedOffers | None, n: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Best download and upload per household of ``n``; all NaN without offers."""
     if offers is None:
         return np.full(n, np.nan), np.full(n, np.nan)
     return offers.best()
@@ -492,9 +491,9 @@ def gather_evidence(
         table,
         assignment,
         fixed,
-        *_best_or_nan(fixed, n),
+        *best_speeds(fixed, n),
         mobile,
-        *_best_or_nan(mobile.speeds, n),
+        *best_speeds(mobile.speeds, n),
         tuple(problems),
     )
 

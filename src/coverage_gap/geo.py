@@ -295,8 +295,6 @@ def nearest_polygon(
     >>> nearest_polygon(np.array([12.0, 50.0]), np.array([5.0, 5.0]), squares, max_distance=5)
     (array([ 0, -1]), array([ 2., nan]))
     """
-    if len(x) == 0 or len(polygons) == 0:
-        return np.full(len(x), -1, dtype=np.int64), np.full(len(x), np.nan)
     return BoundaryTree.build(polygons).nearest(x, y, max_distance=max_distance)
 
 

@@ -153,6 +153,17 @@ def household_table(
     return table
 
 
+def household_xy(table: pd.DataFrame) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """X and y of a canonical household table as float64 arrays.
+
+    Examples
+    --------
+    >>> household_xy(pd.DataFrame({"x": [1, 2], "y": [3.0, 4.0]}))[0]
+    array([1., 2.])
+    """
+    return table[S.X].to_numpy(np.float64), table[S.Y].to_numpy(np.float64)
+
+
 def _crs_string(crs: object) -> str:
     parsed = CRS.from_user_input(crs)
     epsg = parsed.to_epsg()

@@ -299,11 +299,10 @@ def _match(
     return MatchedOffers.concat(parts)
 
 
-def _concat(frames: list) -> object | None:
+def _concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
+    """One layer of several coverage-polygon layers (all in the working CRS)."""
     if not frames:
         return None
     if len(frames) == 1:
         return frames[0]
-    if isinstance(frames[0], gpd.GeoDataFrame):
-        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
-    return pd.concat(frames, ignore_index=True)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
