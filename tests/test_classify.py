@@ -89,7 +89,7 @@ def test_classify_gathered_evidence_by_hand(households, municipalities, offers, 
 
 def test_matched_offers_must_belong_to_the_households(households, municipalities, offers):
     matched = match_offers(offers, households.iloc[:5])
-    with pytest.raises(ValueError, match="match_offers"):
+    with pytest.raises(ConfigError, match="match_offers"):
         gather_evidence(households, municipalities, fixed_offers=matched)
 
 

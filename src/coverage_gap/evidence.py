@@ -25,7 +25,7 @@ from .assign import (
     assign_municipalities,
     check_crs,
 )
-from .errors import Problem, RasterError
+from .errors import ConfigError, Problem, RasterError
 from .geo import points_in_polygons, raster_cells, sample_raster
 from .keys import match_keys
 from .layers import SignalRaster, household_table, household_xy
@@ -391,7 +391,7 @@ def _matched(
     if isinstance(offers, MatchedOffers):
         # Whoever matched them has reported their unmatched rows.
         if offers.n_households != len(table):
-            raise ValueError(
+            raise ConfigError(
                 f"the matched {what} offers refer to {offers.n_households} households, the "
                 f"household table has {len(table)}; match them to this table with match_offers"
             )
