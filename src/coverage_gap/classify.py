@@ -9,15 +9,23 @@ the household table's index and returns new columns; inputs are never modified.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from .assign import DEFAULT_TOLERANCE_M, MunicipalityIndex, assign_municipalities
+from . import schema as S
+from .assign import (
+    DEFAULT_MIN_LOCATED_SHARE,
+    DEFAULT_TOLERANCE_M,
+    MunicipalityIndex,
+    assign_municipalities,
+)
 from .errors import ConfigError
 from .evidence import (
+    DEFAULT_MIN_MATCH_SHARE,
     Evidence,
     MatchedOffers,
     MobileEvidence,
@@ -28,7 +36,7 @@ from .evidence import (
     mobile_evidence,
     offers_in_areas,
 )
-from .layers import SignalRaster, household_table
+from .layers import SampledSignal, SignalRaster, household_table
 from .standards import ServiceStandard
 
 __all__ = [
@@ -60,6 +68,7 @@ def fixed_service(
     *,
     offers: pd.DataFrame | None = None,
     areas: gpd.GeoDataFrame | None = None,
+    min_match_share: float = DEFAULT_MIN_MATCH_SHARE,
 ) -> pd.DataFrame:
     """Best fixed offer per household and whether one offer meets the standard.
 
@@ -89,7 +98,7 @@ def fixed_service(
     table = household_table(households)
     parts = []
     if offers is not None:
-        parts.append(match_offers(offers, table))
+        parts.append(match_offers(offers, table, min_match_share=min_match_share))
     if areas is not None:
         parts.append(offers_in_areas(table, areas, what="fixed"))
     pooled = MatchedOffers.concat(parts) or MatchedOffers(
@@ -131,6 +140,7 @@ def mobile_service(
     signal_dbm: pd.Series | None = None,
     areas: gpd.GeoDataFrame | None = None,
     offers: pd.DataFrame | None = None,
+    min_match_share: float = DEFAULT_MIN_MATCH_SHARE,
 ) -> pd.DataFrame:
     """Whether some operator serves each household at the standard.
 
@@ -159,7 +169,10 @@ def mobile_service(
     [True, False]
     """
     table = household_table(households)
-    evidence = mobile_evidence(table, signal_dbm=signal_dbm, areas=areas, offers=offers)
+    matched = (
+        None if offers is None else match_offers(offers, table, min_match_share=min_match_share)
+    )
+    evidence = mobile_evidence(table, signal_dbm=signal_dbm, areas=areas, offers=matched)
     n = len(table)
     best_down, best_up = best_speeds(evidence.speeds, n)
     return pd.DataFrame(
@@ -210,6 +223,10 @@ def classify(evidence: Evidence, standard: ServiceStandard) -> pd.DataFrame:
     :class:`~coverage_gap.evidence.Evidence` under another standard costs a few array
     comparisons (about 0.1 s for four million households).
 
+    Besides the verdict, ``missing_upload_decides`` marks the households whose status
+    would change under the other ``missing_upload`` rule (offers that state no upload,
+    typically xDSL and fixed wireless): the figure's sensitivity to that choice.
+
     Returns
     -------
     pandas.DataFrame
@@ -224,10 +241,12 @@ def classify(evidence: Evidence, standard: ServiceStandard) -> pd.DataFrame:
     ...                      geometry=[shapely.box(0, 0, 1000, 1000)], crs="EPSG:25832")
     >>> h = pd.DataFrame({"address_id": ["a"], "x": [100.0], "y": [100.0]})
     >>> h.attrs["crs"] = "EPSG:25832"
-    >>> o = pd.DataFrame({"address_id": ["a"], "down_mbps": [50.0], "up_mbps": [10.0]})
+    >>> o = pd.DataFrame({"address_id": ["a"], "down_mbps": [50.0], "up_mbps": [np.nan]})
     >>> evidence = gather_evidence(h, m, fixed_offers=o)
     >>> [classify(evidence, s)["fixed_served"].tolist() for s in (DK_100_30, BASIC_10_1)]
-    [[False], [True]]
+    [[False], [False]]
+    >>> classify(evidence, BASIC_10_1)["missing_upload_decides"].tolist()
+    [True]
     """
     table = evidence.households
     n = len(table)
@@ -240,16 +259,37 @@ def classify(evidence: Evidence, standard: ServiceStandard) -> pd.DataFrame:
         "mobile_up_mbps": evidence.mobile_up_mbps,
         "mobile_served": _mobile_served(evidence.mobile, standard, n),
     }
-    columns["underserved"] = underserved(
+    columns[S.UNDERSERVED] = underserved(
         columns["fixed_served"] if standard.uses_fixed else None,
         columns["mobile_served"] if standard.uses_mobile else None,
         standard,
+    )
+    columns[S.MISSING_UPLOAD_DECIDES] = _missing_upload_decides(
+        evidence, standard, columns[S.UNDERSERVED]
     )
     result = pd.concat(
         [table, evidence.assignment, pd.DataFrame(columns, index=table.index)], axis=1
     )
     result.attrs = dict(table.attrs)
     return result
+
+
+def _missing_upload_decides(
+    evidence: Evidence, standard: ServiceStandard, verdict: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    if standard.fixed_up_mbps is None and standard.mobile_up_mbps is None:
+        return np.zeros(len(verdict), dtype=bool)
+    other = replace(
+        standard,
+        missing_upload="download_only" if standard.missing_upload == "unserved" else "unserved",
+    )
+    n = len(verdict)
+    alternative = underserved(
+        _fixed_served(evidence.fixed, other, n) if other.uses_fixed else None,
+        _mobile_served(evidence.mobile, other, n) if other.uses_mobile else None,
+        other,
+    )
+    return alternative != verdict
 
 
 def classify_households(
@@ -259,10 +299,12 @@ def classify_households(
     *,
     fixed_offers: pd.DataFrame | MatchedOffers | None = None,
     fixed_areas: gpd.GeoDataFrame | None = None,
-    mobile_rasters: Iterable[SignalRaster] = (),
+    mobile_rasters: Iterable[SignalRaster | SampledSignal] = (),
     mobile_areas: gpd.GeoDataFrame | None = None,
     mobile_offers: pd.DataFrame | MatchedOffers | None = None,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
+    min_match_share: float = DEFAULT_MIN_MATCH_SHARE,
+    min_located_share: float = DEFAULT_MIN_LOCATED_SHARE,
 ) -> pd.DataFrame:
     """Classify every household under a service standard.
 
@@ -278,7 +320,14 @@ def classify_households(
         The household table (same index, same rows) plus ``municipality_code``,
         ``assignment``, ``distance_m``, ``fixed_down_mbps``, ``fixed_up_mbps``,
         ``fixed_served``, ``mobile_signal_dbm``, ``mobile_down_mbps``,
-        ``mobile_up_mbps``, ``mobile_served`` and ``underserved``.
+        ``mobile_up_mbps``, ``mobile_served``, ``underserved`` and
+        ``missing_upload_decides``.
+
+    Raises
+    ------
+    OfferMatchError, AssignmentError
+        See :func:`~coverage_gap.evidence.gather_evidence`: an offer table keyed on
+        the wrong column, or addresses that lie outside every municipality.
 
     Examples
     --------
@@ -302,5 +351,7 @@ def classify_households(
         mobile_areas=mobile_areas,
         mobile_offers=mobile_offers,
         tolerance_m=tolerance_m,
+        min_match_share=min_match_share,
+        min_located_share=min_located_share,
     )
     return classify(evidence, standard)

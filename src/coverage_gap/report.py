@@ -170,13 +170,14 @@ def write_manifest(
             status: {"addresses": int(row["addresses"]), "households": int(row["households"])}
             for status, row in results.reconciliation.iterrows()
         },
+        "checks": results.checks(),
         "warnings": [p.to_dict() for p in results.problems],
         "outputs": {p.name: sha256(p) for p in outputs},
         **(extra or {}),
     }
     path = out_dir / "manifest.json"
     with atomic_write(path, "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, indent=2, ensure_ascii=False, default=str)
+        json.dump(manifest, handle, indent=2, ensure_ascii=False, default=str, allow_nan=False)
         handle.write("\n")
     return path
 
