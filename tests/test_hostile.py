@@ -95,7 +95,7 @@ def test_postal_bbk_sample_is_read_as_shipped(shared_data):
     households = data.households
     assert len(households) == 9882 and households["address_id"].is_unique
     assert households["address_id"].iloc[0] == "2690|Rørhaven|50"
-    assert any("no coordinates" in p.message for p in data.problems)
+    assert any("no coordinates" in p.message for p in data.household_problems)
     matched = match_offers(data.fixed_offers, households)
     assert matched.matches[0].share == 1.0  # every address listed, offers or not
     by_postnr = households["postnr"].to_numpy()
@@ -414,3 +414,46 @@ def test_offers_of_the_wrong_type_in_wide_layout(tmp_path):
     path.write_text("id,d\na,1\n")
     with pytest.raises(InputError, match="technology 'fiber'"):
         read_offers(path, id="id", technologies={"fiber": ["d", "u", "x"]})
+
+
+def test_dawa_kind_reads_the_dar_sample_in_a_run(shared_data, tmp_path, capsys):
+    """kind = "dawa" with the DAR extract's own options, offers from the compact BBK file."""
+    config = tmp_path / "dawa.toml"
+    config.write_text(
+        f"""
+[meta]
+area_name = "Region Sjælland"
+data_year = 2026
+denominator = "dwellings"
+source = "DAR sample, BBK 2026 sample"
+[households]
+path = "{shared_data / "dar_adresser_sample" / "dar_adgangsadresser_sample_25832.csv"}"
+kind = "dawa"
+id = ["postnr", "vejnavn", "husnr"]
+households = "n_enhedsadresser"
+x = "x"
+y = "y"
+[municipalities]
+path = "{shared_data / "dagi_kommuner" / "kommuner_dk_25832.gpkg"}"
+kind = "dagi"
+region = "sjaelland"
+[[fixed]]
+path = "{shared_data / "bbk26_sample" / "bbk26_udbudt_private_postnr_2690_4130_4270.csv"}"
+kind = "bbk"
+[standard]
+preset = "100/30"
+[checks]
+min_offer_match_share = 0.2
+""",
+        encoding="utf-8",
+    )
+    assert main(["run", str(config), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    rec = pd.read_csv(tmp_path / "out" / "reconciliation.csv", index_col=0)
+    # 1,327 rows - 5 retired = 1,322; 507 in Region Sjælland (the DAR README's count),
+    # the rest lie in other municipalities of the national file
+    assert rec.loc["total", "addresses"] == 1322
+    assert rec.loc[["inside", "nearest"], "addresses"].sum() == 507
+    assert rec.loc["outside_selection", "addresses"] == 815
+    assert "309 of 1,322 addresses (23.4%) found at least one offer row" in out
+    assert "only 10 of 17 municipalities" in out

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -38,8 +37,6 @@ from ._common import (
 )
 from .tabular import header_names
 from .vector import read_municipalities
-
-log = logging.getLogger(__name__)
 
 #: The 17 municipalities of Region Sjælland (region code 1085).
 REGION_SJAELLAND: tuple[str, ...] = (
@@ -178,11 +175,14 @@ class BbkData:
         fixed_wireless, mobile), ``down_mbps``, ``up_mbps`` (NaN = not stated).
     problems
         Warnings, e.g. municipality names that matched no boundary.
+    household_problems
+        Warnings that matter only when the file gives the households (no coordinates).
     """
 
     households: pd.DataFrame
     offers: pd.DataFrame
     problems: tuple[Problem, ...] = ()
+    household_problems: tuple[Problem, ...] = ()
 
     @property
     def fixed_offers(self) -> pd.DataFrame:
@@ -312,6 +312,7 @@ def read_bbk(
     ids = address_key(frame, key[0] if len(key) == 1 else key)
     n = table.num_rows
     problems: list[Problem] = []
+    household_problems: list[Problem] = []
     if has_points:
         x = parse_numbers(
             table[BBK_X],
@@ -331,7 +332,7 @@ def read_bbk(
         )
     else:
         x = y = np.full(n, np.nan)
-        problems.append(
+        household_problems.append(
             Problem(
                 source,
                 "the file has no coordinates: its addresses have no point",
@@ -433,7 +434,7 @@ def read_bbk(
     offers = pd.concat(parts, ignore_index=True)
     offers[S.TECHNOLOGY] = offers[S.TECHNOLOGY].astype(pd.CategoricalDtype(list(BBK_TECHNOLOGIES)))
     offers.attrs.update(source=source, id_column=id_column)
-    return BbkData(households, offers, tuple(problems))
+    return BbkData(households, offers, tuple(problems), tuple(household_problems))
 
 
 def _read_bbk_table(path: Path, *, sep: str, encoding: str, progress: bool) -> pa.Table:
@@ -627,8 +628,6 @@ def read_dawa_addresses(
         households_column="unit addresses" if units is not None else households,
         problems=tuple(problems),
     )
-    for problem in problems:
-        log.warning("%s", problem)
     return out
 
 

@@ -295,6 +295,8 @@ def read_layer(
     source = str(path)
     problems = tuple(getattr(value, "problems", ()) or ())
     if kind == "bbk":
+        if section == "households":
+            problems += tuple(value.household_problems)
         return LayerData(
             source,
             households=value.households if section == "households" else None,
@@ -302,7 +304,8 @@ def read_layer(
             mobile_offers=value.mobile_offers if section in ("households", "mobile") else None,
             problems=problems,
         )
-    attrs_problems = tuple(getattr(value, "attrs", {}).get("problems", ()))
+    # Problems travel out of the frame: attrs are copied with it and written to files.
+    attrs_problems = tuple(getattr(value, "attrs", {}).pop("problems", ()))
     if section == "households":
         return LayerData(source, households=value, problems=attrs_problems)
     if section == "municipalities":
