@@ -228,6 +228,35 @@ def assign_municipalities(
     )
 
 
+def unplaced(households: pd.DataFrame) -> pd.DataFrame:
+    """Return the assignment columns of households not placed in any municipality.
+
+    Rows with a point are ``"unassigned"``, rows without one ``"invalid"``: what
+    :func:`assign_municipalities` gives when no polygon is near.
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"x": [1.0, np.nan], "y": [2.0, np.nan]})
+    >>> unplaced(h)["assignment"].tolist()
+    ['unassigned', 'invalid']
+    """
+    x, y = household_xy(households)
+    codes = {name: i for i, name in enumerate(S.ASSIGNMENTS)}
+    assignment = np.where(
+        np.isfinite(x) & np.isfinite(y), codes["unassigned"], codes["invalid"]
+    ).astype(np.int8)
+    return pd.DataFrame(
+        {
+            S.MUNICIPALITY_CODE: pd.Categorical.from_codes(
+                np.full(len(households), -1), categories=pd.Index([], dtype=object)
+            ),
+            S.ASSIGNMENT: pd.Categorical.from_codes(assignment, categories=list(S.ASSIGNMENTS)),
+            S.DISTANCE: np.full(len(households), np.nan),
+        },
+        index=households.index,
+    )
+
+
 def check_tolerance(tolerance_m: float) -> None:
     """Refuse a tolerance that is not a finite number of metres >= 0.
 

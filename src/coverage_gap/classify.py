@@ -21,7 +21,6 @@ from .assign import (
     DEFAULT_MIN_LOCATED_SHARE,
     DEFAULT_TOLERANCE_M,
     MunicipalityIndex,
-    assign_municipalities,
 )
 from .errors import ConfigError
 from .evidence import (
@@ -29,26 +28,12 @@ from .evidence import (
     Evidence,
     MatchedOffers,
     MobileEvidence,
-    best_signal,
-    best_speeds,
     gather_evidence,
-    match_offers,
-    mobile_evidence,
-    offers_in_areas,
 )
-from .layers import SampledSignal, SignalRaster, household_table
+from .layers import SampledSignal, SignalRaster
 from .standards import ServiceStandard
 
-__all__ = [
-    "DEFAULT_TOLERANCE_M",
-    "assign_municipalities",
-    "best_signal",
-    "classify",
-    "classify_households",
-    "fixed_service",
-    "mobile_service",
-    "underserved",
-]
+__all__ = ["classify", "classify_households"]
 
 
 def _unknown(n: int) -> pd.arrays.BooleanArray:
@@ -60,59 +45,6 @@ def _fixed_served(offers: MatchedOffers | None, standard: ServiceStandard, n: in
     if offers is None:
         return _unknown(n)
     return offers.served(standard.fixed_down_mbps, standard.fixed_up_mbps, standard.missing_upload)
-
-
-def fixed_service(
-    households: pd.DataFrame,
-    standard: ServiceStandard,
-    *,
-    offers: pd.DataFrame | None = None,
-    areas: gpd.GeoDataFrame | None = None,
-    min_match_share: float = DEFAULT_MIN_MATCH_SHARE,
-) -> pd.DataFrame:
-    """Best fixed offer per household and whether one offer meets the standard.
-
-    An address is served when at least one of its offers meets both the download and
-    the upload threshold; an address without any offer is not served. Offers come from
-    a table keyed by ``address_id`` (several rows per address allowed), from coverage
-    polygons with ``down_mbps``/``up_mbps`` (a point inside or on the edge gets the
-    polygon's offer), or both.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Same index as ``households``: ``fixed_down_mbps``, ``fixed_up_mbps`` (the best
-        download and the best upload over all offers, NaN without offers) and
-        ``fixed_served`` (bool).
-
-    Examples
-    --------
-    >>> from coverage_gap.standards import DK_100_30
-    >>> h = pd.DataFrame({"address_id": ["a", "b", "c"], "x": [0.0] * 3, "y": [0.0] * 3})
-    >>> h.attrs["crs"] = "EPSG:25832"
-    >>> o = pd.DataFrame({"address_id": ["a", "a", "b"], "down_mbps": [1000.0, 50.0, 500.0],
-    ...                   "up_mbps": [20.0, 40.0, 100.0]})
-    >>> fixed_service(h, DK_100_30, offers=o)["fixed_served"].tolist()
-    [False, True, False]
-    """
-    table = household_table(households)
-    parts = []
-    if offers is not None:
-        parts.append(match_offers(offers, table, min_match_share=min_match_share))
-    if areas is not None:
-        parts.append(offers_in_areas(table, areas, what="fixed"))
-    pooled = MatchedOffers.concat(parts) or MatchedOffers(
-        np.empty(0, np.int64), np.empty(0), np.empty(0), len(table)
-    )
-    best_down, best_up = pooled.best()
-    return pd.DataFrame(
-        {
-            "fixed_down_mbps": best_down,
-            "fixed_up_mbps": best_up,
-            "fixed_served": _fixed_served(pooled, standard, len(table)),
-        },
-        index=table.index,
-    )
 
 
 def _mobile_served(evidence: MobileEvidence, standard: ServiceStandard, n: int) -> object:
@@ -133,60 +65,7 @@ def _mobile_served(evidence: MobileEvidence, standard: ServiceStandard, n: int) 
     return pd.array(served, dtype="boolean")
 
 
-def mobile_service(
-    households: pd.DataFrame,
-    standard: ServiceStandard,
-    *,
-    signal_dbm: pd.Series | None = None,
-    areas: gpd.GeoDataFrame | None = None,
-    offers: pd.DataFrame | None = None,
-    min_match_share: float = DEFAULT_MIN_MATCH_SHARE,
-) -> pd.DataFrame:
-    """Whether some operator serves each household at the standard.
-
-    Evidence may come from the best raster signal (``signal_dbm``, compared with
-    ``standard.mobile_min_dbm``), from coverage polygons (a polygon with ``signal_dbm``
-    is compared with the signal threshold, one with ``down_mbps``/``up_mbps`` with the
-    speed thresholds, one with neither means covered), and from per-address mobile
-    offers (speed thresholds). A household is served when any evidence meets its
-    threshold. Without any evidence, ``mobile_served`` is missing (``<NA>``), never
-    False.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``mobile_signal_dbm``, ``mobile_down_mbps``, ``mobile_up_mbps``,
-        ``mobile_served`` (nullable boolean).
-
-    Examples
-    --------
-    >>> from coverage_gap.standards import ServiceStandard
-    >>> s = ServiceStandard("m", mobile_min_dbm=-105, underserved="no_mobile")
-    >>> h = pd.DataFrame({"address_id": ["a", "b"], "x": [0.0, 0.0], "y": [0.0, 0.0]})
-    >>> h.attrs["crs"] = "EPSG:25832"
-    >>> sig = pd.Series([-100.0, np.nan])
-    >>> mobile_service(h, s, signal_dbm=sig)["mobile_served"].tolist()
-    [True, False]
-    """
-    table = household_table(households)
-    matched = (
-        None if offers is None else match_offers(offers, table, min_match_share=min_match_share)
-    )
-    evidence = mobile_evidence(table, signal_dbm=signal_dbm, areas=areas, offers=matched)
-    n = len(table)
-    best_down, best_up = best_speeds(evidence.speeds, n)
-    return pd.DataFrame(
-        {
-            "mobile_signal_dbm": evidence.signal_dbm,
-            "mobile_down_mbps": best_down,
-            "mobile_up_mbps": best_up,
-            "mobile_served": _mobile_served(evidence, standard, n),
-        },
-        index=table.index,
-    )
-
-
-def underserved(
+def _underserved(
     fixed_served: pd.Series | NDArray[np.bool_] | None,
     mobile_served: pd.Series | None,
     standard: ServiceStandard,
@@ -197,7 +76,7 @@ def underserved(
     --------
     >>> from coverage_gap.standards import DK_100_30
     >>> rule = DK_100_30.with_rule("no_fixed_and_no_mobile", mobile_min_dbm=-105)
-    >>> underserved(np.array([True, False, False]), pd.Series([False, True, False]), rule)
+    >>> _underserved(np.array([True, False, False]), pd.Series([False, True, False]), rule)
     array([False, False,  True])
     """
 
@@ -259,7 +138,7 @@ def classify(evidence: Evidence, standard: ServiceStandard) -> pd.DataFrame:
         "mobile_up_mbps": evidence.mobile_up_mbps,
         "mobile_served": _mobile_served(evidence.mobile, standard, n),
     }
-    columns[S.UNDERSERVED] = underserved(
+    columns[S.UNDERSERVED] = _underserved(
         columns["fixed_served"] if standard.uses_fixed else None,
         columns["mobile_served"] if standard.uses_mobile else None,
         standard,
@@ -284,7 +163,7 @@ def _missing_upload_decides(
         missing_upload="download_only" if standard.missing_upload == "unserved" else "unserved",
     )
     n = len(verdict)
-    alternative = underserved(
+    alternative = _underserved(
         _fixed_served(evidence.fixed, other, n) if other.uses_fixed else None,
         _mobile_served(evidence.mobile, other, n) if other.uses_mobile else None,
         other,
@@ -294,7 +173,7 @@ def _missing_upload_decides(
 
 def classify_households(
     households: pd.DataFrame | gpd.GeoDataFrame,
-    municipalities: gpd.GeoDataFrame | MunicipalityIndex,
+    municipalities: gpd.GeoDataFrame | MunicipalityIndex | None,
     standard: ServiceStandard,
     *,
     fixed_offers: pd.DataFrame | MatchedOffers | None = None,

@@ -26,6 +26,7 @@ from .assign import (
     assign_municipalities,
     check_crs,
     check_located,
+    unplaced,
 )
 from .errors import ConfigError, OfferMatchError, Problem, RasterError
 from .geo import points_in_polygons, raster_cells, sample_raster
@@ -636,7 +637,7 @@ def best_speeds(
 
 def gather_evidence(
     households: pd.DataFrame | gpd.GeoDataFrame,
-    municipalities: gpd.GeoDataFrame | MunicipalityIndex,
+    municipalities: gpd.GeoDataFrame | MunicipalityIndex | None,
     *,
     fixed_offers: pd.DataFrame | MatchedOffers | None = None,
     fixed_areas: gpd.GeoDataFrame | None = None,
@@ -656,13 +657,17 @@ def gather_evidence(
         Canonical household table (or GeoDataFrame of points).
     municipalities
         Canonical municipality layer, or a :class:`~coverage_gap.assign.MunicipalityIndex`
-        built from one (reuse it across runs on the same boundaries).
+        built from one (reuse it across runs on the same boundaries); None to judge
+        service only, without placing the households (every one is then
+        ``"unassigned"``, or ``"invalid"`` without a point).
     fixed_offers, mobile_offers
         Offer tables keyed by ``address_id``, or offers already matched to these
         households (:func:`match_offers`).
     fixed_areas, mobile_areas
-        Coverage polygons (see :func:`coverage_gap.classify.fixed_service` and
-        :func:`coverage_gap.classify.mobile_service` for their columns).
+        Coverage polygons: fixed ones with ``down_mbps`` (and ``up_mbps``); mobile ones
+        with ``signal_dbm`` (compared with the signal threshold), ``down_mbps``/``up_mbps``
+        (the speed thresholds), or neither (covered). A point inside or on the edge gets
+        the polygon's offer.
     mobile_rasters
         Operator signal rasters; may be a generator (one raster in memory at a time).
     tolerance_m
@@ -710,15 +715,18 @@ def gather_evidence(
     [False, True]
     """
     table = household_table(households)
-    index = as_index(municipalities)
-    if assignment is None:
+    index = None if municipalities is None else as_index(municipalities)
+    if assignment is None and index is None:
+        assignment = unplaced(table)
+    elif assignment is None:
+        assert index is not None
         assignment = assign_municipalities(table, index, tolerance_m=tolerance_m)
         check_located(table, assignment, index, min_share=min_located_share)
     elif len(assignment) != len(table):
         raise ConfigError(
             f"the assignment has {len(assignment)} rows, the household table {len(table)}"
         )
-    problems: list[Problem] = list(index.problems)
+    problems: list[Problem] = list(index.problems) if index is not None else []
     fixed_parts = []
     if fixed_offers is not None:
         fixed_parts.append(_matched(fixed_offers, table, "fixed", problems, min_match_share))
