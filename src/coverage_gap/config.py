@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -199,6 +199,16 @@ class RunConfig:
     report: ReportConfig = field(default_factory=ReportConfig)
 
     def __post_init__(self) -> None:
+        # A spec built in code knows its section from the field it is given in.
+        for name in ("households", "municipalities"):
+            spec = getattr(self, name)
+            if spec.section != name:
+                object.__setattr__(self, name, replace(spec, section=name))
+        for name in ("fixed", "mobile"):
+            specs = tuple(replace(s, section=name) for s in getattr(self, name))
+            object.__setattr__(self, name, specs)
+        for spec in self.inputs:
+            reader_for(spec.kind, spec.section)
         if self.denominator not in DENOMINATORS:
             raise ConfigError(
                 f"[meta] denominator must be one of {sorted(DENOMINATORS)}, "
