@@ -636,7 +636,9 @@ def assess_pool(
                     fix="see reconcile() for them",
                 )
             )
-    clusters = pd.concat(cluster_tables, ignore_index=True)
+    # Empty tables are left out of the concatenation (pandas warns about their dtypes).
+    filled = [t for t in cluster_tables if len(t)] or cluster_tables[:1]
+    clusters = pd.concat(filled, ignore_index=True)
     a, b = spec.compared
     changes = pool_changes(addresses, a, b)
     summary = _summary(addresses, clusters, municipalities, rules, provenance, assigned)
