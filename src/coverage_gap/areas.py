@@ -22,9 +22,10 @@ Unassigned and invalid households are not in any area; the table reports them in
 layer that fall in none of its polygons are counted in a row of their own
 (:data:`OUTSIDE`), never dropped.
 
-Small counts: cells with few households identify them. Danmarks Statistik suppresses
-cells below a minimum count in its grid statistics; here a cell (or area) with fewer
-than ``AreaSpec.min_households`` households is flagged in ``small_count``, and with
+Small counts: cells with few households identify them. Danmarks Statistik releases grid
+statistics only where its discretion rules allow, and tables made under those rules blank
+counts below 5; here a cell (or area) with fewer than ``AreaSpec.min_households``
+households (default 5) is flagged in ``small_count``, and with
 ``small_counts="suppress"`` its counts and shares are blanked (``<NA>``) as well. The
 total row always keeps the full totals. Suppression is primary only (no complementary
 suppression): it keeps small counts off maps and out of casual tables, it is not a

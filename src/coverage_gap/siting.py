@@ -58,7 +58,10 @@ GREEDY_GUARANTEE: Final = 1 - 1 / math.e
 #: Default size limit (non-zeros after merging) for the LP bound and the exact solution.
 LP_MAX_NONZEROS: Final = 250_000
 # Coverage matrices larger than this multiple of the limit are not merged (see _solve_bounds).
-_MERGE_FACTOR: Final = 20
+_MERGE_FACTOR: Final = 10
+_SITE_CHUNK: Final = 2_000
+# Above this many non-zeros x k, the online bound is computed at about ten steps only.
+_BOUND_BUDGET: Final = 200_000_000
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,9 @@ def greedy_max_cover(
     heap = [(-float(g), int(i)) for i, g in enumerate(gains) if g > 0]
     heapq.heapify(heap)
     bound = _online_bound(0.0, gains, k)
+    # The bound costs one pass over the matrix; on big inputs only at about ten steps.
+    every = matrix.nnz * k <= _BOUND_BUDGET
+    checkpoints = set(np.linspace(1, max(k, 1), min(max(k, 1), 10)).round().astype(int))
     chosen: list[int] = []
     added: list[float] = []
     total = 0.0
@@ -267,6 +273,9 @@ def greedy_max_cover(
         total += fresh
         residual[cols] = 0.0
         done[cols] = True
+        if every or len(chosen) in checkpoints:
+            bound = min(bound, _online_bound(total, matrix @ residual, k))
+    if not (every or len(chosen) in checkpoints):
         bound = min(bound, _online_bound(total, matrix @ residual, k))
     return GreedyCover(
         np.asarray(chosen, dtype=np.int64), np.asarray(added, dtype=np.float64), done, bound
@@ -279,10 +288,10 @@ def _binary(coverage: sp.spmatrix | sp.sparray) -> sp.csr_matrix:
     Explicit coverage sets may hold any non-zero (a distance, a signal); only presence counts.
     """
     matrix = sp.csr_matrix(coverage, dtype=np.float64, copy=True)
-    matrix.sum_duplicates()
-    matrix.eliminate_zeros()
+    matrix.sum_duplicates()  # also sorts the indices; a no-op on canonical matrices
+    if (matrix.data == 0).any():
+        matrix.eliminate_zeros()
     matrix.data[:] = 1.0
-    matrix.sort_indices()
     return matrix
 
 
@@ -315,15 +324,20 @@ def coverage_matrix(
     n_sites, n_clients = len(site_x), len(client_x)
     if n_sites == 0 or n_clients == 0:
         return sp.csr_matrix((n_sites, n_clients), dtype=np.int8)
-    sites = KDTree(np.column_stack([site_x, site_y]))
+    points = np.column_stack([site_x, site_y]).astype(np.float64)
     clients = KDTree(np.column_stack([client_x, client_y]))
-    pairs = sites.sparse_distance_matrix(clients, radius_m, output_type="ndarray")
-    matrix = sp.csr_matrix(
-        (np.ones(len(pairs), dtype=np.int8), (pairs["i"], pairs["j"])),
-        shape=(n_sites, n_clients),
-    )
-    matrix.sort_indices()
-    return matrix
+    # Sites in chunks: the pair records (24 bytes each) of one chunk at a time, not all.
+    parts = []
+    for start in range(0, n_sites, _SITE_CHUNK):
+        chunk = KDTree(points[start : start + _SITE_CHUNK])
+        pairs = chunk.sparse_distance_matrix(clients, radius_m, output_type="ndarray")
+        part = sp.csr_matrix(
+            (np.ones(len(pairs), dtype=np.int8), (pairs["i"], pairs["j"])),
+            shape=(chunk.n, n_clients),
+        )
+        part.sort_indices()
+        parts.append(part)
+    return parts[0] if len(parts) == 1 else sp.vstack(parts, format="csr")
 
 
 def candidate_grid(
@@ -474,18 +488,21 @@ def _solve_bounds(
         "online_upper_bound": greedy.online_upper_bound,
     }
     k = spec.sites
+    if spec.lp_max_nonzeros == 0:
+        return SitingBounds(**common, lp_note="LP switched off (lp_max_nonzeros = 0)")
     open_clients = np.flatnonzero(~covered & (weights > 0))
+    sites_per_client = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    if sites_per_client[open_clients].sum() > _MERGE_FACTOR * spec.lp_max_nonzeros:
+        # Merging shrank real coverage matrices about sixfold; beyond that it is wasted work.
+        return SitingBounds(
+            **common, lp_note=_too_big(int(sites_per_client[open_clients].sum()), spec)
+        )
     reduced = sp.csc_matrix(matrix)[:, open_clients]
     reachable = np.diff(reduced.indptr) > 0
     reduced = reduced[:, reachable]
     w = weights[open_clients][reachable]
-    if spec.lp_max_nonzeros == 0:
-        return SitingBounds(**common, lp_note="LP switched off (lp_max_nonzeros = 0)")
     if reduced.nnz == 0 or k == 0:
         return SitingBounds(**common, lp_upper_bound=0.0, optimum=0.0, lp_note="nothing to add")
-    if reduced.nnz > _MERGE_FACTOR * spec.lp_max_nonzeros:
-        # Merging shrank real coverage matrices about sixfold; beyond that it is wasted work.
-        return SitingBounds(**common, lp_note=_too_big(reduced.nnz, spec))
     merged, w = _merge_clients(reduced, w)
     used = np.flatnonzero(np.diff(sp.csr_matrix(merged).indptr) > 0)
     merged = sp.csr_matrix(merged)[used]
@@ -699,7 +716,7 @@ def choose_sites(
         covered = np.diff(sp.csc_matrix(existing_matrix).indptr) > 0
     greedy = greedy_max_cover(matrix, weights, spec.sites, covered=covered)
     bounds = _solve_bounds(matrix, weights, covered, greedy, spec)
-    reach = (np.diff(sp.csc_matrix(matrix).indptr) > 0) | covered
+    reach = (np.bincount(matrix.indices, minlength=rows.size) > 0) | covered
     order = sp.vstack([existing_matrix, matrix[greedy.chosen]], format="csr")
     ranks = np.append(
         np.zeros(len(existing_table), dtype=np.int64), np.arange(1, greedy.chosen.size + 1)
