@@ -3,8 +3,9 @@
     python benchmarks/where_to_act.py --n 400000
 
 Generates (or reuses) the seeded Denmark-scale input of ``generate.py`` with N addresses,
-classifies it once under 100/30 (fixed offers and four operator rasters, the same
-standard as ``run.py``), then times, in memory, as best of ``--rounds`` interleaved rounds:
+classifies it once under 100/30 (fixed offers and four operator rasters at -105 dBm,
+under-served = neither, as in ``run.py``), then times, in memory, as best of
+``--rounds`` interleaved rounds:
 
 - ``summarize_areas`` to the DDKN 1 km grid, the 100 m grid and a polygon layer (the
   municipalities, as an area set);
@@ -35,19 +36,33 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from generate import DEFAULT_DIR, generate  # noqa: E402
-from run import _config  # noqa: E402
 
 
 def _inputs(data: Path):
+    """Read the generated files with the public readers; the standard of ``run.py``."""
     import coverage_gap as cg
 
-    config = _config(data)
-    households, _ = cg.validate_households(config.households.read(), source="h")
-    boundaries, _ = cg.validate_municipalities(config.municipalities.read(), source="m")
+    households, _ = cg.validate_households(
+        cg.read_households(data / "households.parquet", households="households"), source="h"
+    )
+    boundaries, _ = cg.validate_municipalities(
+        cg.read_municipalities(data / "municipalities.parquet", code="code", name="name"),
+        source="m",
+    )
     index = cg.MunicipalityIndex.build(boundaries)
-    fixed = cg.match_offers(config.fixed[0].read(), households)
-    rasters = [spec.read() for spec in config.mobile]
-    return households, boundaries, index, fixed, rasters, config.standard
+    offers = cg.read_offers(
+        data / "offers.parquet", download="down_mbps", upload="up_mbps", technology="technology"
+    )
+    fixed = cg.match_offers(offers, households)
+    rasters = [cg.read_signal_raster(p) for p in sorted(data.glob("operator_*.tif"))]
+    standard = cg.ServiceStandard(
+        "100/30",
+        fixed_down_mbps=100,
+        fixed_up_mbps=30,
+        mobile_min_dbm=-105,
+        underserved="no_fixed_and_no_mobile",
+    )
+    return households, boundaries, index, fixed, rasters, standard
 
 
 def _pool_households(households: pd.DataFrame, rng: np.random.Generator):

@@ -117,10 +117,11 @@ def test_1km_table_by_hand(classified):
     assert (table["area_set"] == "DDKN 1km").all()
     assert (table["data_year"] == "2026").all()
     assert table.attrs["excluded"].to_dict("index") == {
+        "outside_selection": {"addresses": 0, "households": 0},
         "unassigned": {"addresses": 1, "households": 1},
         "invalid": {"addresses": 1, "households": 1},
     }
-    assert "without a municipality" in str(table.attrs["problems"][0])
+    assert "not counted in any municipality" in str(table.attrs["problems"][0])
     np.testing.assert_allclose(table.loc["1km_1_1", "underserved_share"], 5 / 6)
 
 
@@ -236,3 +237,13 @@ def test_grid_counts_match_a_point_by_point_reference(data):
         )
     assigned = [i for i in range(n) if status[i] != "unassigned"]
     assert table.loc["region", "households"] == sum(weights[i] for i in assigned)
+
+
+def test_only_the_selected_municipalities_are_counted(households, municipalities, offers):
+    chosen = municipalities.assign(selected=[True, False])
+    classified = classify_households(households, chosen, STANDARD, fixed_offers=offers)
+    municipal = summarize_gap(classified, chosen, PROVENANCE)
+    table = summarize_areas(classified, PROVENANCE, AreaSpec(grid="1km"))
+    # 0001 holds h1 h2 h4 h7 h8 h12 (17 households); 0002's four addresses are outside
+    assert table.loc["region", "households"] == municipal.loc["region", "households"] == 17
+    assert table.attrs["excluded"].loc["outside_selection"].tolist() == [4, 4]

@@ -28,13 +28,13 @@ ADDRESSES = [
     ("a", 100.0, 1, "Landzone", np.nan, (20.0, 2.0), 300.0),
     ("b", 400.0, 2, "Landzone", np.nan, (50.0, 10.0), 300.0),
     ("c", 700.0, 1, "Sommerhusområde", np.nan, None, 700.0),
-    ("d", 4000.0, 1, "landzone", np.nan, (150.0, 50.0), None),
-    ("e", 6000.0, 3, "Byzone", 1500.0, (40.0, 10.0), None),
-    ("f", 6300.0, 1, "BYZONE", 5000.0, (40.0, 10.0), None),
-    ("g", 6600.0, 1, "Byzone", np.nan, (40.0, 10.0), None),
-    ("h", 9000.0, 2, None, np.nan, (10.0, 1.0), None),
-    ("i", 20000.0, 1, "Landzone", np.nan, (5.0, 1.0), None),  # unassigned
-    ("j", np.nan, 1, "Landzone", np.nan, (5.0, 1.0), None),  # invalid
+    ("d", 4000.0, 1, "landzone", np.nan, (150.0, 50.0), 300.0),
+    ("e", 6000.0, 3, "Byzone", 1500.0, (40.0, 10.0), 300.0),
+    ("f", 6300.0, 1, "BYZONE", 5000.0, (40.0, 10.0), 300.0),
+    ("g", 6600.0, 1, "Byzone", np.nan, (40.0, 10.0), 300.0),
+    ("h", 9000.0, 2, None, np.nan, (10.0, 1.0), 300.0),
+    ("i", 20000.0, 1, "Landzone", np.nan, (5.0, 1.0), 300.0),  # unassigned
+    ("j", np.nan, 1, "Landzone", np.nan, (5.0, 1.0), 300.0),  # invalid
 ]
 
 
@@ -142,7 +142,7 @@ def test_summary_by_hand(boundaries):
     assert s.loc[("2024", "0001"), "service_standard"] == POOL_2024.describe()
     assert (s["denominator"] == "dwellings").all() and (s["data_year"] == "2026").all()
     messages = " ".join(str(p) for p in result.problems)
-    assert "have no municipality" in messages  # i and j are eligible but nowhere
+    assert "not counted in any municipality" in messages  # i and j: eligible, nowhere
 
 
 def test_clusters_by_hand(boundaries):
@@ -292,3 +292,19 @@ def test_rule_descriptions():
     assert POOL_2023.describe() == (
         "Bredbåndspuljen 2023: no fixed offer ≥ 30/5 Mbit/s; landzone, sommerhusområde"
     )
+
+
+def test_only_selected_municipalities_get_rows(boundaries):
+    chosen = boundaries.assign(selected=[True, False])
+    evidence = gather_evidence(
+        _households(), chosen, fixed_offers=_offers("fixed"), mobile_offers=_offers("mobile")
+    )
+    result = assess_pool(evidence, chosen, PROVENANCE, PoolSpec(town_population_column="town"))
+    s = result.summary
+    assert s.loc["2024"].index.tolist() == ["0001", "region"]
+    # region = 0001 only: a and b eligible (3 households); e in 0002 is left out
+    assert s.loc[("2024", "region"), ["eligible_addresses", "eligible_households"]].tolist() == [
+        2,
+        3,
+    ]
+    assert result.clusters.set_index("rule_set").loc["2024", "addresses"] == 2

@@ -237,7 +237,7 @@ def test_choose_sites_by_hand(line):
     assert result.covered_by.tolist() == [2, 2, 1, 1, 0, pd.NA, pd.NA]
     assert result.bounds.greedy_households == 6
     assert result.bounds.upper_bound == 6
-    assert "no municipality" in str(result.problems[0])
+    assert "not counted in any municipality" in str(result.problems[0])
 
 
 def test_explicit_coverage_equals_the_radius(line):

@@ -14,10 +14,11 @@ Two kinds of area set share one table layout (that of
   first polygon of the layer wins where polygons overlap), located with the same label
   grid as the municipalities.
 
-Which households are counted: those assigned to a municipality (``inside`` or
-``nearest``), exactly the households of the municipality table, so that the total row of
-an area table equals the ``region`` row of :func:`~coverage_gap.aggregate.summarize_gap`.
-Unassigned and invalid households are not in any area; the table reports them in
+Which households are counted: those counted in a municipality (``inside`` or
+``nearest`` a selected one), exactly the households of the municipality table, so that
+the total row of an area table equals the ``region`` row of
+:func:`~coverage_gap.aggregate.summarize_gap`. Households outside the selection,
+unassigned or invalid are not in any area; the table reports them in
 ``attrs["excluded"]`` and as a warning in ``attrs["problems"]``. Households of a polygon
 layer that fall in none of its polygons are counted in a row of their own
 (:data:`OUTSIDE`), never dropped.
@@ -74,8 +75,6 @@ _NAME = re.compile(r"^(100m|250m|1km|10km|50km|100km)_(-?\d+)_(-?\d+)$")
 OUTSIDE: Final = "outside"
 #: Default minimum number of households of a cell before it is flagged or suppressed.
 MIN_HOUSEHOLDS: Final = 5
-
-_ASSIGNED = ("inside", "nearest")
 
 
 @dataclass(frozen=True)
@@ -271,7 +270,7 @@ def ddkn_cells(names: pd.Series | pd.Index | list[str] | NDArray[np.object_]) ->
 
 def _assigned(classified: pd.DataFrame) -> NDArray[np.bool_]:
     if S.ASSIGNMENT in classified:
-        return classified[S.ASSIGNMENT].isin(_ASSIGNED).to_numpy()
+        return classified[S.ASSIGNMENT].isin(S.COUNTED).to_numpy()
     x = classified[S.X].to_numpy(np.float64)
     y = classified[S.Y].to_numpy(np.float64)
     return np.isfinite(x) & np.isfinite(y)
@@ -284,7 +283,7 @@ def _excluded(classified: pd.DataFrame, assigned: NDArray[np.bool_]) -> pd.DataF
     else:
         status = np.where(assigned, "inside", "invalid")
     rows = {}
-    for name in ("unassigned", "invalid"):
+    for name in (a for a in S.ASSIGNMENTS if a not in S.COUNTED):
         mask = status == name
         rows[name] = [int(mask.sum()), int(np.rint(weights[mask].sum()))]
     return pd.DataFrame.from_dict(rows, orient="index", columns=["addresses", "households"])
@@ -301,8 +300,8 @@ def _problems(excluded: pd.DataFrame, spec: AreaSpec, outside: int) -> tuple[Pro
         problems.append(
             Problem(
                 spec.set_name,
-                f"households without a municipality are in no area ({parts}); the area "
-                "table covers the same households as the municipality table",
+                f"households not counted in any municipality are in no area ({parts}); "
+                "the area table covers the same households as the municipality table",
                 count=int(left["addresses"].sum()),
                 severity="warning",
                 fix="see reconcile() for them; check coordinates and the boundary layer",
@@ -327,7 +326,7 @@ def _small_count_rule(table: pd.DataFrame, spec: AreaSpec, groups: int) -> pd.Da
     households = table["households"].to_numpy(np.float64)
     small = np.zeros(len(table), dtype=bool)
     small[:groups] = households[:groups] < spec.min_households
-    table.insert(table.columns.get_loc("unserved_both_households") + 1, "small_count", small)
+    table.insert(table.columns.get_loc("service_standard"), "small_count", small)
     if spec.small_counts == "suppress" and small.any():
         for column in GAP_COUNTS:
             values = table[column].astype("Int64")
@@ -376,8 +375,9 @@ def summarize_areas(
         ``underserved_households``, ``underserved_share``, ``share_ci_low``,
         ``share_ci_high``, ``fixed_unserved_households``,
         ``mobile_unserved_households``, ``unserved_both_households``, ``small_count``,
-        ``area_set`` and the provenance columns. ``attrs`` hold ``provenance``,
-        ``excluded`` (unassigned and invalid addresses and households) and
+        ``missing_upload_households``, ``area_set`` and the provenance columns.
+        ``attrs`` hold ``provenance``, ``excluded`` (addresses and households outside
+        the selection, unassigned and invalid) and
         ``problems`` (warnings).
 
     Raises

@@ -56,6 +56,7 @@ from scipy.spatial import KDTree
 
 from . import schema as S
 from .aggregate import Provenance, category_codes
+from .assign import selected_municipalities
 from .errors import ConfigError, Problem, SchemaError
 from .evidence import Evidence, MatchedOffers
 from .standards import MissingUpload
@@ -513,7 +514,7 @@ def assess_pool(
         mobile offers for rule sets with a mobile condition. Its household table holds
         the zone column and, optionally, the town-population column.
     municipalities
-        Codes and names (every municipality gets a row per rule set).
+        Codes and names (every selected municipality gets a row per rule set).
     provenance
         Denominator, data year and source (its service standard is replaced by the
         rule set in the output).
@@ -590,7 +591,7 @@ def assess_pool(
                     )
                 )
     assignment = evidence.assignment
-    assigned = assignment[S.ASSIGNMENT].isin(("inside", "nearest")).to_numpy()
+    assigned = assignment[S.ASSIGNMENT].isin(S.COUNTED).to_numpy()
     x = table[S.X].to_numpy(np.float64)
     y = table[S.Y].to_numpy(np.float64)
     usable = assigned & np.isfinite(x) & np.isfinite(y)
@@ -629,8 +630,9 @@ def assess_pool(
             problems.append(
                 Problem(
                     "households",
-                    f"{outside} addresses eligible under {r.name!r} have no municipality "
-                    "(unassigned or invalid); they are in no municipality row and no cluster",
+                    f"{outside} addresses eligible under {r.name!r} are not counted in any "
+                    "municipality (outside the selection, unassigned or invalid); they are in "
+                    "no municipality row and no cluster",
                     count=outside,
                     severity="warning",
                     fix="see reconcile() for them",
@@ -821,6 +823,7 @@ def _summary(
     provenance: Provenance,
     assigned: NDArray[np.bool_],
 ) -> pd.DataFrame:
+    municipalities = selected_municipalities(municipalities)
     codes_all = municipalities[S.MUNICIPALITY_CODE].astype(str).tolist()
     names = municipalities[S.MUNICIPALITY_NAME].astype(str).tolist()
     k = len(codes_all)

@@ -584,7 +584,7 @@ class SitingResult:
     candidates
         Number of candidate sites considered.
     problems
-        Warnings (demand households without a municipality, which are not counted).
+        Warnings (demand households not counted in any municipality are left out).
     """
 
     sites: pd.DataFrame
@@ -614,7 +614,7 @@ def choose_sites(
     classified
         Output of :func:`coverage_gap.classify` (``x``, ``y``, ``households``,
         ``assignment`` and the demand column, by default ``underserved``). Demand
-        households without a municipality are left out (and reported), as in the
+        households not counted in any municipality are left out (and reported), as in the
         municipality table.
     provenance
         Standard, denominator, data year and source, written into every row.
@@ -680,7 +680,7 @@ def choose_sites(
     x_all = classified[S.X].to_numpy(np.float64)
     y_all = classified[S.Y].to_numpy(np.float64)
     assigned = (
-        classified[S.ASSIGNMENT].isin(("inside", "nearest")).to_numpy()
+        classified[S.ASSIGNMENT].isin(S.COUNTED).to_numpy()
         if S.ASSIGNMENT in classified
         else np.ones(len(classified), dtype=bool)
     )
@@ -814,8 +814,9 @@ def _demand_problems(lost: NDArray[np.bool_], weights: NDArray[np.float64]) -> t
     return (
         Problem(
             "households",
-            f"{int(np.rint(weights[lost].sum()))} demand households have no municipality "
-            "(unassigned or invalid) and are not counted as demand",
+            f"{int(np.rint(weights[lost].sum()))} demand households are not counted in any "
+            "municipality (outside the selection, unassigned or invalid) and are not "
+            "counted as demand",
             count=int(lost.sum()),
             severity="warning",
             fix="see reconcile() for them",
