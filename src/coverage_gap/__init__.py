@@ -1,12 +1,15 @@
 """coverage_gap: who is under-served by broadband and mobile, per municipality.
 
 Data flow: read → validate → gather evidence → classify under a standard → aggregate →
-(project demand) → plot / report.
+(project demand) → plot / report. Where to act: :mod:`~coverage_gap.areas` (DDKN cells
+and any area layer), :mod:`~coverage_gap.pool` (Bredbåndspuljen) and
+:mod:`~coverage_gap.siting` (mast siting).
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
 from .aggregate import Provenance, reconcile, summarize_gap, wilson_interval
+from .areas import AreaSpec, ddkn_cell_names, ddkn_cells, summarize_areas
 from .assign import MunicipalityIndex, assign_municipalities
 from .classify import classify, classify_households
 from .danish_rules import compare_denominators, subsidy_pool_status
@@ -45,6 +48,8 @@ from .io.danish import (
     read_dawa_addresses,
 )
 from .layers import SignalRaster, household_table, to_geodataframe
+from .pool import POOL_RULES, PoolResult, PoolRuleSet, PoolSpec, assess_pool
+from .siting import SitingResult, SitingSpec, candidate_grid, choose_sites
 from .standards import (
     BASIC_10_1,
     BEAD_UNDERSERVED,
@@ -70,8 +75,10 @@ __all__ = [
     "DK_100_30",
     "GIGABIT",
     "MOBILE_30_3",
+    "POOL_RULES",
     "PRESETS",
     "REGION_SJAELLAND",
+    "AreaSpec",
     "BbkData",
     "CRSError",
     "ConfigError",
@@ -81,6 +88,9 @@ __all__ = [
     "InputError",
     "MatchedOffers",
     "MunicipalityIndex",
+    "PoolResult",
+    "PoolRuleSet",
+    "PoolSpec",
     "Problem",
     "Provenance",
     "RasterError",
@@ -88,14 +98,21 @@ __all__ = [
     "SchemaError",
     "ServiceStandard",
     "SignalRaster",
+    "SitingResult",
+    "SitingSpec",
     "__version__",
+    "assess_pool",
     "assign_municipalities",
     "best_signal",
+    "candidate_grid",
+    "choose_sites",
     "classify",
     "classify_households",
     "compare_denominators",
     "count_bbr_dwellings",
     "count_unit_addresses",
+    "ddkn_cell_names",
+    "ddkn_cells",
     "gather_evidence",
     "get_standard",
     "household_table",
@@ -110,6 +127,7 @@ __all__ = [
     "read_signal_raster",
     "reconcile",
     "subsidy_pool_status",
+    "summarize_areas",
     "summarize_gap",
     "to_geodataframe",
     "validate_households",

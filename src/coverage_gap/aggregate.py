@@ -137,6 +137,62 @@ def summarize_gap(
     k = len(codes_all)
     codes = category_codes(classified[S.MUNICIPALITY_CODE], codes_all)
     codes[codes < 0] = k
+    counts = gap_counts(classified, codes, k)
+    with_data = (counts["households"] > 0).astype(np.int64)
+    return gap_table(
+        counts,
+        pd.Index([*codes_all, S.REGION_CODE], name=S.MUNICIPALITY_CODE),
+        [*names, provenance.area_name],
+        provenance,
+        name_column=S.MUNICIPALITY_NAME,
+        confidence=confidence,
+        extra={
+            "municipalities": np.append(np.ones(k, dtype=np.int64), k),
+            "municipalities_with_data": np.append(with_data, with_data.sum()),
+        },
+    )
+
+
+#: Count columns of every gap table, in order (see :func:`summarize_gap`).
+GAP_COUNTS = (
+    "addresses",
+    "households",
+    "underserved_households",
+    "fixed_unserved_households",
+    "mobile_unserved_households",
+    "unserved_both_households",
+    "missing_upload_households",
+)
+
+
+def gap_counts(
+    classified: pd.DataFrame, codes: NDArray[np.integer], k: int
+) -> dict[str, NDArray[np.float64] | None]:
+    """Address and household counts of the gap per group.
+
+    Parameters
+    ----------
+    classified
+        Per-household result (``households``, ``underserved``, optionally
+        ``fixed_served``, ``mobile_served`` and ``missing_upload_decides``).
+    codes
+        Group of each row, 0 to ``k - 1``; ``k`` or more for rows that belong to no group.
+    k
+        Number of groups.
+
+    Returns
+    -------
+    dict
+        The columns of :data:`GAP_COUNTS`, each an array of ``k`` counts, or None for a
+        service that was not assessed for every household.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"households": [1, 3, 2], "underserved": [True, False, True]})
+    >>> counts = gap_counts(c, np.array([0, 0, 1]), 1)
+    >>> counts["households"].tolist(), counts["underserved_households"].tolist()
+    ([4.0], [1.0])
+    """
     weights = classified[S.HOUSEHOLDS].to_numpy(np.float64)
     ones = np.ones(len(classified))
 
@@ -144,7 +200,7 @@ def summarize_gap(
         return _weighted_counts(codes, weights * mask, k)
 
     under = np.asarray(classified[S.UNDERSERVED], dtype=bool)
-    columns: dict[str, NDArray[np.float64] | pd.array] = {
+    columns: dict[str, NDArray[np.float64] | None] = {
         "addresses": _weighted_counts(codes, ones, k),
         "households": _weighted_counts(codes, weights, k),
         "underserved_households": count(under),
@@ -164,10 +220,58 @@ def summarize_gap(
     columns["missing_upload_households"] = (
         count(np.asarray(decides, dtype=bool)) if decides is not None else None
     )
+    return columns
 
-    table = pd.DataFrame(index=pd.Index([*codes_all, S.REGION_CODE], name=S.MUNICIPALITY_CODE))
-    table[S.MUNICIPALITY_NAME] = [*names, provenance.area_name]
-    for name, values in columns.items():
+
+def gap_table(
+    counts: dict[str, NDArray[np.float64] | None],
+    index: pd.Index,
+    names: list[str],
+    provenance: Provenance,
+    *,
+    name_column: str,
+    confidence: float = 0.95,
+    extra: dict[str, NDArray[np.generic]] | None = None,
+) -> pd.DataFrame:
+    """Assemble a gap table from group counts, with a total row, shares and intervals.
+
+    Parameters
+    ----------
+    counts
+        Output of :func:`gap_counts` for ``k`` groups.
+    index
+        ``k + 1`` labels: the groups, then the total row.
+    names
+        ``k + 1`` names, in the same order.
+    provenance
+        Written into every row; stored in ``attrs["provenance"]``.
+    name_column
+        Name of the column that holds ``names``.
+    confidence
+        Level of the Wilson interval.
+    extra
+        Further columns (``k + 1`` values each), placed before the provenance columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The layout of :func:`summarize_gap` (the total row is the sum of the groups).
+
+    Examples
+    --------
+    >>> from coverage_gap.standards import DK_100_30
+    >>> counts = {"addresses": np.array([2.0]), "households": np.array([4.0]),
+    ...           "underserved_households": np.array([1.0])}
+    >>> t = gap_table(counts, pd.Index(["a", "all"]), ["A", "All"], Provenance(DK_100_30),
+    ...               name_column="name")
+    >>> t["underserved_share"].tolist(), t["fixed_unserved_households"].tolist()
+    ([0.25, 0.25], [<NA>, <NA>])
+    """
+    k = len(index) - 1
+    table = pd.DataFrame(index=index)
+    table[name_column] = names
+    for name in GAP_COUNTS:
+        values = counts.get(name)
         if values is None:
             table[name] = pd.array([pd.NA] * (k + 1), dtype="Int64")
         else:
@@ -183,22 +287,16 @@ def summarize_gap(
     table["share_ci_low"] = low
     table["share_ci_high"] = high
     order = [
-        S.MUNICIPALITY_NAME,
-        "addresses",
-        "households",
-        "underserved_households",
+        name_column,
+        *GAP_COUNTS[:3],
         "underserved_share",
         "share_ci_low",
         "share_ci_high",
-        "fixed_unserved_households",
-        "mobile_unserved_households",
-        "unserved_both_households",
-        "missing_upload_households",
+        *GAP_COUNTS[3:],
     ]
     table = table[order]
-    with_data = (table["households"].to_numpy() > 0).astype(np.int64)
-    table["municipalities"] = np.append(np.ones(k, dtype=np.int64), k)
-    table["municipalities_with_data"] = np.append(with_data[:k], with_data[:k].sum())
+    for name, values in (extra or {}).items():
+        table[name] = values
     for name, value in provenance.columns().items():
         table[name] = value
     table.attrs["provenance"] = provenance

@@ -1,9 +1,11 @@
 """Danish rules that are more than a threshold: the subsidy pool and denominators.
 
-*Bredbåndspuljen* (the Danish broadband subsidy pool) makes an address eligible when no
-offer beats 10 Mbit/s down and 2 Mbit/s up and it lies in a rural zone (landzone) or a
-summer-house area; addresses offered more than 10 but at most 20 Mbit/s down form a
-second band that can only be included inside a larger project.
+*Bredbåndspuljen* (the Danish broadband subsidy pool) under each year's rules lives in
+:mod:`coverage_gap.pool`. :func:`subsidy_pool_status` keeps the early rule's two bands:
+an address is eligible when no offer beats 10 Mbit/s down and 2 Mbit/s up and it lies
+in a rural zone (landzone) or a summer-house area; addresses offered more than 10 but at
+most 20 Mbit/s down form a second band that can only be included inside a larger
+project.
 """
 
 from __future__ import annotations
@@ -13,32 +15,33 @@ import pandas as pd
 
 from . import schema as S
 from .aggregate import Provenance, summarize_gap
-from .classify import classify
+from .errors import Problem, SchemaError
 from .evidence import gather_evidence
-from .standards import ServiceStandard
+from .layers import household_table
+from .pool import POOL_10_2, POOL_STATUS, ZONES, PoolRuleSet, normalize_zones, pool_status
 
 SUBSIDY_ZONES = ("landzone", "sommerhusområde")
 SUBSIDY_STATUS = ("eligible", "second band", "not eligible (speed)", "not eligible (zone)")
 
-
-def _above(down: float, up: float, name: str) -> ServiceStandard:
-    # "More than 10" as the library's ">=": the next float above 10 (shown as "10").
-    return ServiceStandard(
-        name,
-        fixed_down_mbps=float(np.nextafter(down, np.inf)),
-        fixed_up_mbps=float(np.nextafter(up, np.inf)),
-    )
+#: The second band: no offer above 20/2 Mbit/s.
+_POOL_20_2 = PoolRuleSet(
+    "20/2",
+    fixed_down_mbps=float(np.nextafter(20.0, np.inf)),
+    fixed_up_mbps=float(np.nextafter(2.0, np.inf)),
+)
 
 
 def subsidy_pool_status(
     households: pd.DataFrame, offers: pd.DataFrame, *, zone: str = "zone"
 ) -> pd.Series:
-    """Subsidy-pool status of every address (Bredbåndspuljen).
+    """Subsidy-pool status of every address under the early rule (Bredbåndspuljen, 10/2).
 
     ``eligible``: no offer beats 10/2 Mbit/s and the zone is landzone or summer-house
     area; ``second band``: the same zones, best offer above 10/2 but no offer beats 20/2;
-    otherwise ``not eligible (speed)`` or ``not eligible (zone)``. An offer without an
-    upload figure cannot prove more than 2 Mbit/s up.
+    otherwise ``not eligible (speed)`` or ``not eligible (zone)``; a missing or
+    unrecognised zone counts as ``not eligible (zone)``. An offer without an upload
+    figure cannot prove more than 2 Mbit/s up. For the rules of 2023 and 2024, see
+    :func:`coverage_gap.pool.assess_pool`.
 
     Examples
     --------
@@ -50,14 +53,29 @@ def subsidy_pool_status(
     >>> subsidy_pool_status(h, o).tolist()
     ['eligible', 'second band', 'not eligible (speed)', 'not eligible (zone)']
     """
-    evidence = gather_evidence(households, None, fixed_offers=offers, min_match_share=0.0)
-    above_10 = np.asarray(classify(evidence, _above(10, 2, "> 10/2"))["fixed_served"], bool)
-    above_20 = np.asarray(classify(evidence, _above(20, 2, "> 20/2"))["fixed_served"], bool)
-    zones = households[zone].astype(str).str.strip().str.casefold()
-    in_zone = zones.isin(SUBSIDY_ZONES).to_numpy()
-    status = np.full(len(households), 2, dtype=np.int8)
-    status[~above_10] = 0
-    status[above_10 & ~above_20] = 1
+    table = household_table(households)
+    if zone not in table:
+        raise SchemaError(
+            Problem(
+                "households",
+                f"the household table has no zone column {zone!r}",
+                column=zone,
+                fix="read DAWA/DAR addresses with their 'zone' or name the column (zone=...)",
+            )
+        )
+    # Early-rule tables list only some addresses: no match-rate guard here.
+    evidence = gather_evidence(table, None, fixed_offers=offers, min_match_share=0.0)
+    assert evidence.fixed is not None
+    fixed = evidence.fixed
+    zones, _ = normalize_zones(table[zone])
+    first = pool_status(fixed, None, zones, None, POOL_10_2)
+    second = pool_status(fixed, None, zones, None, _POOL_20_2)
+    eligible = POOL_STATUS.index("eligible")
+    too_fast = POOL_STATUS.index("not eligible (speed)")
+    status = np.full(len(table), 2, dtype=np.int8)
+    status[first == eligible] = 0
+    status[(first == too_fast) & (second == eligible)] = 1
+    in_zone = np.isin(zones, [ZONES.index(z) for z in SUBSIDY_ZONES])
     status[~in_zone] = 3
     return pd.Series(
         pd.Categorical.from_codes(status, categories=list(SUBSIDY_STATUS)),
