@@ -230,3 +230,45 @@ def test_offers_for_unknown_addresses_are_reported(world_files, tmp_path):
     table.to_csv(csv, index=False)
     assert main(["run", str(world_files), "--out", str(rerun)]) == 0
     assert (out / "municipalities.csv").read_text() == (rerun / "municipalities.csv").read_text()
+
+
+def test_where_to_act_sections_are_run(world_files):
+    text = world_files.read_text() + (
+        '\n[[areas]]\ngrid = "1km"\nmin_households = 2\n'
+        '\n[pool]\nrule_sets = ["2023", "2024"]\n'
+        "\n[siting]\nsites = 2\nradius_m = 600\ncandidate_spacing_m = 1000\n"
+    )
+    world_files.write_text(text)
+    results = run(load_config(world_files))
+    ((stem, cells),) = results.areas
+    assert stem == "ddkn_1km"
+    # the 1 km cells hold exactly the households the municipality table counts
+    assert cells.loc["region", "households"] == results.municipalities.loc["region", "households"]
+    assert cells.loc["region", "underserved_households"] == 12
+    assert results.pool is not None
+    assert set(results.pool.summary.index.get_level_values("rule_set")) == {"2023", "2024"}
+    # the world has no zone column: the pool says so rather than guessing
+    assert any("zone" in p.message for p in results.pool.problems)
+    sites = results.sites.sites
+    chosen = sites[sites["rank"] > 0]
+    assert 1 <= len(chosen) <= 2
+    gains = chosen["newly_covered_households"].tolist()
+    assert gains == sorted(gains, reverse=True)
+    manifest = results.config.to_dict()
+    assert (
+        manifest["siting"]["spec"]["sites"] == 2 and manifest["areas"][0]["spec"]["grid"] == "1km"
+    )
+
+
+def test_where_to_act_config_errors(tmp_path):
+    base = {
+        "households": {"path": "h.csv"},
+        "municipalities": {"path": "m.gpkg"},
+        "standard": {"preset": "100/30"},
+    }
+    with pytest.raises(ConfigError, match=r"\[siting\] needs radius_m"):
+        parse_config({**base, "siting": {"sites": 3}}, tmp_path)
+    with pytest.raises(ConfigError, match=r"\[areas\] with a path needs code"):
+        parse_config({**base, "areas": {"path": "postnumre.geojson"}}, tmp_path)
+    with pytest.raises(ConfigError, match=r"\[pool\]: unknown key"):
+        parse_config({**base, "pool": {"rules": ["2024"]}}, tmp_path)

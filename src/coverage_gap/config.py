@@ -12,17 +12,19 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from . import schema as S
+from .areas import AreaSpec
 from .assign import DEFAULT_MIN_LOCATED_SHARE, DEFAULT_TOLERANCE_M
 from .demand import SCENARIOS, BusyHour, GrowthScenario, fit_danish_mobile_growth
 from .errors import ConfigError
 from .evidence import DEFAULT_MIN_MATCH_SHARE
 from .io.registry import (
+    BOOL,
     INTEGER,
     NUMBER,
     PATH,
@@ -33,6 +35,8 @@ from .io.registry import (
     kind_for,
     reader_for,
 )
+from .pool import PoolSpec
+from .siting import SitingSpec
 from .standards import DENOMINATORS, PRESETS, ServiceStandard, get_standard
 
 #: Sections a configuration may have.
@@ -46,6 +50,9 @@ SECTIONS = (
     "demand",
     "report",
     "checks",
+    "areas",
+    "pool",
+    "siting",
 )
 
 
@@ -157,6 +164,40 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class AreasConfig:
+    """One ``[[areas]]`` section: DDKN cells, or a polygon layer read from ``path``.
+
+    ``spec`` maps the section's keys (``grid``, ``code``, ``name``, ``label``,
+    ``min_households``, ``small_counts``) onto :class:`coverage_gap.areas.AreaSpec`.
+    """
+
+    spec: AreaSpec
+    path: Path | None = None
+    layer: str | int | None = None
+
+    @property
+    def file_stem(self) -> str:
+        """File name of its table: ``ddkn_1km`` or the label in lower case."""
+        if self.spec.grid is not None and self.path is None:
+            return f"ddkn_{self.spec.grid}"
+        return "areas_" + "".join(c if c.isalnum() else "_" for c in self.spec.set_name.lower())
+
+
+@dataclass(frozen=True)
+class SitingConfig:
+    """The ``[siting]`` section: :class:`coverage_gap.siting.SitingSpec` and site files.
+
+    ``candidates`` and ``existing`` are point files (with ``site_id`` named by
+    ``site_id``); without candidates, ``candidate_spacing_m`` lays a regular grid.
+    """
+
+    spec: SitingSpec
+    candidates: Path | None = None
+    existing: Path | None = None
+    site_id: str | None = None
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything a run needs; built from TOML by :func:`load_config` or in code.
 
@@ -181,6 +222,9 @@ class RunConfig:
         :func:`coverage_gap.geo.check_metric_crs`).
     demand, checks, report
         The optional sections.
+    areas, pool, siting
+        Where to act: tables per DDKN cell or area layer, the broadband pool, mast
+        siting (see the README section "Where to act").
     """
 
     households: LayerSpec
@@ -197,6 +241,9 @@ class RunConfig:
     demand: DemandConfig | None = None
     checks: Checks = field(default_factory=Checks)
     report: ReportConfig = field(default_factory=ReportConfig)
+    areas: tuple[AreasConfig, ...] = ()
+    pool: PoolSpec | None = None
+    siting: SitingConfig | None = None
 
     def __post_init__(self) -> None:
         # A spec built in code knows its section from the field it is given in.
@@ -235,30 +282,34 @@ class RunConfig:
         for spec in self.inputs:
             paths.append(spec.path)
             paths += [v for v in spec.options.values() if isinstance(v, Path)]
+        paths += [a.path for a in self.areas if a.path is not None]
+        if self.siting is not None:
+            paths += [p for p in (self.siting.candidates, self.siting.existing) if p is not None]
         return paths
 
     def to_dict(self) -> dict[str, Any]:
         """Plain form for the manifest."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, LayerSpec):
-                value = value.to_dict()
-            elif isinstance(value, tuple):
-                value = [v.to_dict() for v in value]
-            elif isinstance(value, ServiceStandard):
-                value = value.to_dict()
-            elif isinstance(value, Checks | ReportConfig):
-                value = asdict(value)
-            elif isinstance(value, DemandConfig):
-                value = {
-                    **asdict(value),
-                    "scenarios": [
-                        {**asdict(s), "definition": s.describe()} for s in value.scenarios
-                    ],
-                }
-            out[f.name] = value
+        out = {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+        if self.demand is not None:
+            out["demand"]["scenarios"] = [
+                {**_jsonable(s), "definition": s.describe()} for s in self.demand.scenarios
+            ]
         return out
+
+
+def _jsonable(value: Any) -> Any:
+    """Return a value as JSON-friendly data (dataclasses as dicts, paths as text)."""
+    if isinstance(value, LayerSpec):
+        return value.to_dict()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def _is_number(value: Any) -> bool:
@@ -369,6 +420,96 @@ def _demand(table: Mapping[str, Any]) -> DemandConfig:
     )
 
 
+_AREAS = {
+    "grid": TEXT,
+    "path": PATH,
+    "layer": "layer name or number",
+    "code": TEXT,
+    "name": TEXT,
+    "label": TEXT,
+    "min_households": INTEGER,
+    "small_counts": TEXT,
+}
+
+
+def _areas(data: Any, base: Path) -> tuple[AreasConfig, ...]:
+    tables = [data] if isinstance(data, Mapping) else data
+    if not isinstance(tables, list) or not all(isinstance(t, Mapping) for t in tables):
+        raise ConfigError("[areas] must be a table or [[areas]] tables")
+    out = []
+    for table in tables:
+        _check_keys(table, set(_AREAS), "[areas]")
+        for key, value in table.items():
+            if key == "layer":
+                check_option("areas", key, value, "layer name or number")
+            else:
+                check_option("areas", key, value, _AREAS[key])
+        options = dict(table)
+        raw = options.pop("path", None)
+        layer = options.pop("layer", None)
+        path = None if raw is None else (Path(raw) if Path(raw).is_absolute() else base / raw)
+        if path is not None:
+            options.setdefault("grid", None)
+            if "code" not in options:
+                raise ConfigError("[areas] with a path needs code (the area code column)")
+        elif options.get("grid") is None:
+            options["grid"] = "1km"
+        out.append(AreasConfig(AreaSpec(**options), path, layer))
+    return tuple(out)
+
+
+def _pool(table: Mapping[str, Any]) -> PoolSpec:
+    options = _typed(
+        "pool",
+        table,
+        {
+            "rule_sets": TEXTS,
+            "compare": TEXTS,
+            "cluster_distance_m": NUMBER,
+            "zone_column": TEXT,
+            "town_population_column": TEXT,
+        },
+    )
+    if "rule_sets" in options:
+        options["rule_sets"] = tuple(options["rule_sets"])
+    if "compare" in options:
+        if len(options["compare"]) != 2:
+            raise ConfigError("[pool] compare must name two rule sets")
+        options["compare"] = tuple(options["compare"])
+    return PoolSpec(**options)
+
+
+def _siting(table: Mapping[str, Any], base: Path) -> SitingConfig:
+    options = _typed(
+        "siting",
+        table,
+        {
+            "sites": INTEGER,
+            "radius_m": NUMBER,
+            "demand": TEXT,
+            "candidate_spacing_m": NUMBER,
+            "lp_max_nonzeros": INTEGER,
+            "lp_time_limit_s": NUMBER,
+            "exact": BOOL,
+            "candidates": PATH,
+            "existing": PATH,
+            "site_id": TEXT,
+        },
+    )
+    for key in ("sites", "radius_m"):
+        if key not in options:
+            raise ConfigError(f"[siting] needs {key} (a planning assumption: say it)")
+    files = {
+        key: (Path(v) if Path(v).is_absolute() else base / v)
+        for key in ("candidates", "existing")
+        if (v := options.pop(key, None)) is not None
+    }
+    site_id = options.pop("site_id", None)
+    if "candidates" not in files and "candidate_spacing_m" not in options:
+        raise ConfigError("[siting] needs candidates (a point file) or candidate_spacing_m")
+    return SitingConfig(SitingSpec(**options), site_id=site_id, **files)
+
+
 _META = {
     "denominator": TEXT,
     "data_year": "whole number or text",
@@ -438,6 +579,9 @@ def parse_config(data: Mapping[str, Any], base_dir: Path) -> RunConfig:
         demand=_demand(_section(data, "demand")) if "demand" in data else None,
         checks=Checks(**checks),
         report=ReportConfig(**report),
+        areas=_areas(data["areas"], base_dir) if "areas" in data else (),
+        pool=_pool(_section(data, "pool")) if "pool" in data else None,
+        siting=_siting(_section(data, "siting"), base_dir) if "siting" in data else None,
         **_meta(_section(data, "meta")),
     )
 
@@ -485,11 +629,13 @@ def load_config(path: str | Path) -> RunConfig:
 
 __all__ = [
     "PRESETS",
+    "AreasConfig",
     "Checks",
     "DemandConfig",
     "LayerSpec",
     "ReportConfig",
     "RunConfig",
+    "SitingConfig",
     "load_config",
     "parse_config",
 ]

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -13,6 +14,7 @@ import pandas as pd
 
 from . import schema as S
 from .aggregate import Provenance, reconcile, summarize_gap
+from .areas import summarize_areas
 from .assign import (
     MunicipalityIndex,
     assign_municipalities,
@@ -33,7 +35,10 @@ from .errors import (
 from .evidence import MatchedOffers, OfferMatch, gather_evidence, match_offers
 from .io.raster import check_signal_raster, sample_signal_raster
 from .io.registry import LayerData, read_layer
+from .io.vector import read_areas, read_households, read_points
 from .layers import SampledSignal, check_metric_crs, household_xy
+from .pool import PoolResult, assess_pool
+from .siting import SitingResult, choose_sites
 from .validate import validate_households, validate_municipalities, validate_offers
 
 log = logging.getLogger(__name__)
@@ -66,6 +71,13 @@ class Results:
     offer_matches
         How each offer table met the households (see
         :class:`~coverage_gap.evidence.OfferMatch`), by ``"fixed"`` / ``"mobile"``.
+    areas
+        ``(file stem, table)`` per ``[[areas]]`` section (see
+        :func:`coverage_gap.areas.summarize_areas`).
+    pool
+        The broadband pool assessment, with a ``[pool]`` section.
+    sites
+        The chosen mast sites, with a ``[siting]`` section.
     """
 
     households: pd.DataFrame
@@ -78,6 +90,9 @@ class Results:
     timings: dict[str, float] = field(default_factory=dict)
     demand: pd.DataFrame | None = None
     offer_matches: tuple[tuple[str, OfferMatch], ...] = ()
+    areas: tuple[tuple[str, pd.DataFrame], ...] = ()
+    pool: PoolResult | None = None
+    sites: SitingResult | None = None
 
     @property
     def coverage(self) -> tuple[int, int]:
@@ -238,12 +253,18 @@ def run(config: RunConfig) -> Results:
     offer_matches = tuple(
         (what, match) for what, matches in evidence.offer_matches.items() for match in matches
     )
-    del evidence, fixed, mobile
     cells.clear()
     clock.lap("classify (incl. raster reads)")
     provenance = Provenance(
         config.standard, config.denominator, config.data_year, config.source, config.area_name
     )
+    pool = None
+    if config.pool is not None:
+        pool = assess_pool(evidence, boundaries, provenance, config.pool)
+        problems.extend(pool.problems)
+        clock.lap("broadband pool")
+    # The matched offers and raster samples are not needed beyond this point.
+    del evidence, fixed, mobile
     table = summarize_gap(classified, boundaries, provenance)
     reconciliation = reconcile(classified)
     for finding in (
@@ -260,6 +281,10 @@ def run(config: RunConfig) -> Results:
             f"the reconciliation {assigned}"
         )
     clock.lap("aggregate and reconcile")
+    areas = _areas(config, classified, provenance, problems)
+    sites = _sites(config, classified, provenance, problems)
+    if areas or sites is not None:
+        clock.lap("areas and siting")
     reported = selected_municipalities(boundaries).reset_index(drop=True)
     demand = None
     if config.demand is not None:
@@ -276,7 +301,59 @@ def run(config: RunConfig) -> Results:
         clock.laps,
         demand,
         offer_matches,
+        areas,
+        pool,
+        sites,
     )
+
+
+def _areas(
+    config: RunConfig, classified: pd.DataFrame, provenance: Provenance, problems: ProblemLog
+) -> tuple[tuple[str, pd.DataFrame], ...]:
+    """Tabulate the ``[[areas]]`` sections: DDKN cells or polygon layers."""
+    out = []
+    for section in config.areas:
+        layer = None
+        if section.path is not None:
+            layer = read_areas(
+                section.path,
+                code=section.spec.code,
+                name=section.spec.name,
+                layer=section.layer,
+                working_crs=config.working_crs,
+            )
+            problems.extend(layer.attrs.pop("problems", ()))
+        table = summarize_areas(classified, provenance, section.spec, areas=layer)
+        problems.extend(table.attrs.get("problems", ()))
+        out.append((section.file_stem, table))
+    return tuple(out)
+
+
+def _sites(
+    config: RunConfig, classified: pd.DataFrame, provenance: Provenance, problems: ProblemLog
+) -> SitingResult | None:
+    """Choose the mast sites of the ``[siting]`` section."""
+    siting = config.siting
+    if siting is None:
+        return None
+
+    def points(path: Path | None) -> pd.DataFrame | None:
+        if path is None:
+            return None
+        if siting.site_id is None:
+            return read_points(path, working_crs=config.working_crs)
+        table = read_households(path, id=siting.site_id, working_crs=config.working_crs)
+        return table.rename(columns={S.ADDRESS_ID: "site_id"})
+
+    result = choose_sites(
+        classified,
+        provenance,
+        siting.spec,
+        candidates=points(siting.candidates),
+        existing=points(siting.existing),
+    )
+    problems.extend(result.problems)
+    return result
 
 
 def _raise(problems: ProblemLog) -> None:

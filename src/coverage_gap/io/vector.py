@@ -340,6 +340,85 @@ def read_municipalities(
     return out
 
 
+def read_points(
+    path: PathLike,
+    *,
+    crs: object | None = None,
+    layer: str | int | None = None,
+    working_crs: object = S.WORKING_CRS,
+) -> pd.DataFrame:
+    """Read a point layer (candidate or existing mast sites) as ``site_id``, ``x``, ``y``.
+
+    ``site_id`` is the row number (from 1) as text; give ids with
+    :func:`read_households` (``id=``) when the file has them.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, shapely
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "sites.geojson"
+    >>> _ = gpd.GeoDataFrame(geometry=[shapely.Point(700000, 6160000)],
+    ...                      crs="EPSG:25832").to_file(p)
+    >>> read_points(p)[["site_id", "x"]].values.tolist()
+    [['1', 700000.0]]
+    """
+    p = existing_file(path, what="point layer")
+    source = str(p)
+    gdf = _read_vector(p, columns=[], layer=layer)
+    xs, ys = point_coordinates(gdf.geometry.array, source=source)
+    layer_crs = resolve_crs(gdf.crs, crs, source=source)
+    target = parse_crs(working_crs, source="working_crs")
+    xs, ys = transform_xy(xs, ys, layer_crs, target)
+    out = pd.DataFrame({"site_id": [str(i + 1) for i in range(len(gdf))], S.X: xs, S.Y: ys})
+    out.attrs.update(crs=crs_name(target), source=source)
+    return out
+
+
+def read_areas(
+    path: PathLike,
+    *,
+    code: str,
+    name: str | None = None,
+    crs: object | None = None,
+    layer: str | int | None = None,
+    working_crs: object = S.WORKING_CRS,
+) -> gpd.GeoDataFrame:
+    """Read an area layer (postal districts, parishes, ...) with a code and a name column.
+
+    Codes stay text. The columns keep their names (see
+    :func:`coverage_gap.areas.summarize_areas`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, shapely
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "postnumre.geojson"
+    >>> _ = gpd.GeoDataFrame({"postnr": ["2690"], "navn": ["Karlslunde"]},
+    ...                      geometry=[shapely.box(700000, 6160000, 710000, 6170000)],
+    ...                      crs="EPSG:25832").to_file(p)
+    >>> read_areas(p, code="postnr", name="navn")[["postnr", "navn"]].values.tolist()
+    [['2690', 'Karlslunde']]
+    """
+    p = existing_file(path, what="area layer")
+    source = str(p)
+    columns = [c for c in (code, name) if c]
+    if p.suffix.lower() in PARQUET_SUFFIXES:
+        with reading(source, "GeoParquet file"):
+            gdf = gpd.read_parquet(p)
+        require_columns(list(gdf.columns), columns, source=source, what="area")
+    else:
+        gdf = _read_vector(p, columns=columns, layer=layer)
+    layer_crs = resolve_crs(gdf.crs, crs, source=source)
+    out = gpd.GeoDataFrame(
+        {c: as_text(gdf[c]).to_numpy(dtype=object) for c in columns},
+        geometry=gpd.GeoSeries(gdf.geometry.array, crs=layer_crs).to_crs(working_crs).array,
+        crs=parse_crs(working_crs, source="working_crs"),
+    )
+    from ..validate import repair_polygons
+
+    out, problems = repair_polygons(out, source=source)
+    out.attrs.update(source=source, problems=tuple(problems))
+    return out
+
+
 def read_coverage_polygons(
     path: PathLike,
     *,
