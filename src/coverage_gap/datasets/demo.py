@@ -404,10 +404,15 @@ def write_demo_inputs(directory: str | Path, *, scale: float = 1.0, seed: int = 
     >>> write_demo_inputs(tempfile.mkdtemp(), scale=0.01).name
     'demo.toml'
     """
+    from ..report import geopackage_bytes
+
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     demo = make_demo(scale, seed=seed)
-    demo.municipalities.to_file(out / "municipalities.gpkg", layer="municipalities", driver="GPKG")
+    # A GeoPackage stores the time of writing; a fixed one keeps the bytes the same.
+    (out / "municipalities.gpkg").write_bytes(
+        geopackage_bytes(demo.municipalities, name="municipalities")
+    )
     demo.households.to_parquet(out / "households.parquet")
     demo.fixed_offers.to_csv(out / "fixed_offers.csv", index=False, lineterminator="\n")
     for operator, (values, transform) in demo.rasters.items():
