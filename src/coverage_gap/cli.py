@@ -65,6 +65,7 @@ def _demo(out: Path, *, scale: float, lang: str, progress: bool) -> int:
     with OutputFolder(out) as folder:
         # the generated inputs belong to the output set, like the results
         config = write_demo_inputs(folder.staging / "inputs", scale=scale)
+        folder.adopt("inputs")
         results = run(load_config(config))
         paths = write_report(results, folder, lang=lang, progress=progress)
         folder.commit()

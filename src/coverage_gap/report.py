@@ -343,6 +343,16 @@ class OutputFolder:
         self.checksums[relative] = hashlib.sha256(data).hexdigest()
         return self.target(relative)
 
+    def adopt(self, relative: str) -> None:
+        """List files written into the staging folder by other means among the outputs.
+
+        For example the demo's generated inputs; their checksums are recorded.
+        """
+        root = self.staging / relative
+        for path in sorted([root] if root.is_file() else root.rglob("*")):
+            if path.is_file():
+                self.checksums[path.relative_to(self.staging).as_posix()] = sha256(path)
+
     def relative(self, path: str | Path) -> str:
         """``path`` relative to the folder when it lies inside (staged or final), else as is."""
         p = Path(path).absolute()
@@ -836,7 +846,7 @@ def _manifest_bytes(
             status: {"addresses": int(row["addresses"]), "households": int(row["households"])}
             for status, row in results.reconciliation.iterrows()
         },
-        "warnings": [p.to_dict() for p in results.problems],
+        "warnings": [_relativise(p.to_dict(), folder) for p in results.problems],
         "outputs": dict(sorted(folder.checksums.items())),
         **(extra or {}),
     }
@@ -1069,7 +1079,7 @@ def report_figures(
             yield f"fact_sheets/{code}", fact_sheet(results, code, lang=lang)
 
 
-def _about(results: Results, lang: str) -> list[tuple[str, str]]:
+def _about(results: Results, lang: str, folder: OutputFolder) -> list[tuple[str, str]]:
     from . import plot
 
     prov, table = results.provenance, results.municipalities
@@ -1113,7 +1123,10 @@ def _about(results: Results, lang: str) -> list[tuple[str, str]]:
     for spec in results.config.inputs:
         about.append(("Inputfil" if da else "Input file", f"{spec.kind}: {Path(spec.path).name}"))
     for problem in results.problems:
-        about.append(("Advarsel" if da else "Warning", str(problem)))
+        text = str(problem)
+        for root in (folder.staging, folder.path):  # paths inside the set: relative
+            text = text.replace(f"{root}{os.sep}", "")
+        about.append(("Advarsel" if da else "Warning", text))
     return about
 
 
@@ -1172,7 +1185,7 @@ def write_report(
             workbook_bytes(
                 tables,
                 lang=lang,
-                about=_about(results, lang),
+                about=_about(results, lang, folder),
                 denominator=results.provenance.denominator,
             ),
         )
