@@ -1402,7 +1402,8 @@ def _coverage_subtitle_from(
     present = set(classified[S.MUNICIPALITY_CODE].dropna().astype(str))
     n, k = sum(c in present for c in boundaries[S.MUNICIPALITY_CODE]), len(boundaries)
     year = provenance.data_year if provenance is not None else None
-    parts = [str(year)] if year is not None else []
+    parts = [provenance.area_name] if provenance is not None else []
+    parts += [str(year)] if year is not None else []
     if n < k:
         parts.append(
             f"data i {n} af {k} kommuner" if lang == "da" else f"data for {n} of {k} municipalities"
