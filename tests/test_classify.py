@@ -20,10 +20,8 @@ from coverage_gap import (
     best_signal,
     classify,
     classify_households,
-    fixed_service,
     gather_evidence,
     match_offers,
-    mobile_service,
     to_geodataframe,
 )
 
@@ -105,8 +103,14 @@ def test_shared_border_goes_to_the_first_listed(households, municipalities):
     assert result["municipality_code"].iloc[7] == "0002"
 
 
+def judge(households, standard, **evidence):
+    """Judge service without placing the households (municipalities=None)."""
+    evidence.setdefault("min_match_share", 0.0)
+    return classify(gather_evidence(households, None, **evidence), standard)
+
+
 def test_fixed_service_by_hand(households, offers):
-    result = fixed_service(households, STANDARD, offers=offers)
+    result = judge(households, STANDARD, fixed_offers=offers)
     assert result["fixed_served"].tolist() == EXPECTED_FIXED
     # h2: best download 500 (cable), best upload 50 (xdsl), still not served
     assert result.loc["row1", ["fixed_down_mbps", "fixed_up_mbps"]].tolist() == [500.0, 50.0]
@@ -117,8 +121,8 @@ def test_missing_upload_option(households, offers):
     lenient = ServiceStandard(
         "x", fixed_down_mbps=100, fixed_up_mbps=30, missing_upload="download_only"
     )
-    strict = fixed_service(households, STANDARD, offers=offers)["fixed_served"]
-    relaxed = fixed_service(households, lenient, offers=offers)["fixed_served"]
+    strict = judge(households, STANDARD, fixed_offers=offers)["fixed_served"]
+    relaxed = judge(households, lenient, fixed_offers=offers)["fixed_served"]
     assert (relaxed != strict).tolist() == [i == 2 for i in range(12)]  # only h3 changes
 
 
@@ -128,11 +132,11 @@ def test_fixed_polygons_add_offers(households, offers):
         geometry=[shapely.box(2000, 1000, 3000, 2000)],
         crs="EPSG:25832",
     )
-    result = fixed_service(households, STANDARD, offers=offers, areas=area)
+    result = judge(households, STANDARD, fixed_offers=offers, fixed_areas=area)
     expected = list(EXPECTED_FIXED)
     expected[5] = True  # h6 (2500, 1500) lies in the area
     assert result["fixed_served"].tolist() == expected
-    only_area = fixed_service(households, STANDARD, areas=area)["fixed_served"]
+    only_area = judge(households, STANDARD, fixed_areas=area)["fixed_served"]
     # h5 (1800, 1500) lies outside, h6 inside; the corner (2000, 1000) counts as inside
     assert only_area.tolist() == [i == 5 for i in range(12)]
 
@@ -142,13 +146,14 @@ def test_best_signal_by_hand(households, rasters):
 
 
 def test_mobile_service_by_hand(households, rasters):
-    signal = best_signal(households, rasters)
-    result = mobile_service(households, STANDARD, signal_dbm=signal)
+    result = judge(households, STANDARD.with_rule("no_mobile"), mobile_rasters=rasters)
     assert result["mobile_served"].tolist() == EXPECTED_MOBILE
+    # without municipalities every household is unassigned, or invalid without a point
+    assert result["assignment"].tolist() == ["unassigned"] * 10 + ["invalid", "unassigned"]
 
 
-def test_mobile_without_evidence_is_missing_not_false(households):
-    result = mobile_service(households, STANDARD)
+def test_mobile_without_evidence_is_missing_not_false(households, offers):
+    result = judge(households, STANDARD.with_rule("no_fixed"), fixed_offers=offers)
     assert result["mobile_served"].isna().all()
 
 
@@ -158,7 +163,8 @@ def test_mobile_offers_and_polygons(households):
         {"address_id": ["h1", "h2"], "down_mbps": [50.0, 20.0], "up_mbps": [5.0, 5.0]}
     )
     area = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1000, 1000)], crs="EPSG:25832")
-    result = mobile_service(households, standard, offers=offers, areas=area)
+    # two of twelve addresses have mobile offers: a partial table, accepted on purpose
+    result = judge(households, standard, mobile_offers=offers, mobile_areas=area)
     # h1 by its offer; h7 and h12 (corner) by the polygon without attributes
     assert result["mobile_served"].tolist() == [i in (0, 6, 11) for i in range(12)]
 
@@ -216,6 +222,5 @@ def test_raster_that_misses_every_household_is_an_error(households, rasters):
 
 def test_preset_standard_100_30(households, offers):
     assert (
-        fixed_service(households, DK_100_30, offers=offers)["fixed_served"].tolist()
-        == EXPECTED_FIXED
+        judge(households, DK_100_30, fixed_offers=offers)["fixed_served"].tolist() == EXPECTED_FIXED
     )

@@ -183,3 +183,41 @@ def test_capacity_year_by_hand():
 def test_validation(call, message):
     with pytest.raises(ConfigError, match=message):
         call()
+
+
+def test_growth_rate_interval_matches_ordinary_least_squares():
+    """The interval comes from the OLS standard errors of ln(ln(1 + r)) = ln g0 - λ t."""
+    from coverage_gap.demand import fit_growth_rates
+
+    years = np.array([2014.5, 2015.5, 2017.0, 2019.0, 2021.0, 2023.0])
+    rates = np.array([0.85, 0.68, 0.32, 0.24, 0.16, 0.275])
+    start = 2026.0
+    fitted = fit_growth_rates(years, rates, start_year=start)
+    # independent OLS by hand
+    t = years - years[0]
+    design = np.column_stack([np.ones_like(t), -t])
+    target = np.log(np.log1p(rates))
+    coef, *_ = np.linalg.lstsq(design, target, rcond=None)
+    resid = target - design @ coef
+    sigma2 = resid @ resid / (t.size - 2)
+    cov = sigma2 * np.linalg.inv(design.T @ design)
+    s = start - years[0]
+    log_g = coef[0] - coef[1] * s
+    se = np.sqrt(cov[0, 0] + s * s * cov[1, 1] - 2 * s * cov[0, 1])
+    assert fitted.decay == pytest.approx(coef[1], rel=1e-6)
+    assert fitted.rate == pytest.approx(np.expm1(np.exp(log_g)), rel=1e-6)
+    low, high = fitted.rate_interval
+    assert low == pytest.approx(np.expm1(np.exp(log_g - 1.959964 * se)), rel=1e-5)
+    assert high == pytest.approx(np.expm1(np.exp(log_g + 1.959964 * se)), rel=1e-5)
+    assert "95 % interval" in fitted.describe()
+
+
+def test_level_fit_interval_covers_the_truth_without_noise():
+    from coverage_gap.demand import GrowthScenario, fit_growth
+
+    years = np.arange(2015, 2025)
+    levels = 3 * GrowthScenario("t", 0.4).factor(years - 2015)
+    fit = fit_growth(years, levels)
+    assert fit.scenario.rate == pytest.approx(0.4)
+    low, high = fit.scenario.rate_interval
+    assert low == pytest.approx(0.4) and high == pytest.approx(0.4)

@@ -219,7 +219,9 @@ def test_dagi_column_variants_and_code_padding(tmp_path):
     layer = read_municipalities(path, code="KOMKODE", name="KOMNAVN")
     assert layer["municipality_code"].tolist() == ["0253", "0265"]
     chosen = read_municipalities(path, code="KOMKODE", name="KOMNAVN", codes=["265"])
-    assert chosen["municipality_name"].tolist() == ["Roskilde"]
+    # every polygon stays (it places addresses); only the chosen one is reported
+    assert chosen["municipality_name"].tolist() == ["Greve", "Roskilde"]
+    assert chosen["selected"].tolist() == [False, True]
     with pytest.raises(SchemaError, match="not in the file"):
         read_municipalities(path, code="KOMKODE", name="KOMNAVN", codes=["0999"])
 
@@ -302,11 +304,14 @@ def test_offer_validation():
         {"address_id": ["a", None], "down_mbps": [np.nan, 10.0], "up_mbps": [1.0, -1.0]}
     )
     messages = {p.message for p in validate_offers(offers, source="o")[1]}
-    assert messages == {
-        "offers without an address id",
-        "offers without a download speed",
-        "negative upload speeds",
-    }
+    # a row without download lists its address with nothing offered: not an error
+    assert messages == {"offers without an address id", "negative upload speeds"}
+    nothing = pd.DataFrame({"address_id": ["a"], "down_mbps": [np.nan], "up_mbps": [1.0]})
+    assert [p.message for p in validate_offers(nothing, source="o")[1]] == [
+        "no row of the offer table has a download speed"
+    ]
+    infinite = pd.DataFrame({"address_id": ["a"], "down_mbps": [np.inf], "up_mbps": [1.0]})
+    assert [p.message for p in validate_offers(infinite, source="o")[1]] == ["infinite speeds"]
 
 
 # --- rasters and polygons --------------------------------------------------------------

@@ -103,7 +103,7 @@ def test_cli_prints_errors_without_traceback(world_files, tmp_path, capsys):
                 "municipalities": {"path": "m.gpkg"},
                 "standard": {"preset": "100/30"},
             },
-            "unknown option",
+            "unknown key",
         ),
         (
             {

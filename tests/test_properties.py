@@ -5,6 +5,7 @@ conserved, shares stay in [0, 1], and row order does not matter."""
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
@@ -120,6 +121,10 @@ def _visible_rasters(rasters, households):
     return out
 
 
+#: Random worlds test the computation, not the guards against wrong keys or CRSs.
+NO_GUARDS = {"min_match_share": 0.0, "min_located_share": 0.0}
+
+
 @SETTINGS
 @given(worlds(), st.sampled_from([0.0, 60.0, 250.0]))
 def test_agrees_with_reference(world, tolerance):
@@ -133,6 +138,7 @@ def test_agrees_with_reference(world, tolerance):
         fixed_offers=offers,
         mobile_rasters=rasters,
         tolerance_m=tolerance,
+        **NO_GUARDS,
     )
     expected = reference_classify(households, municipalities, offers, rasters, STANDARD, tolerance)
     codes = [None if pd.isna(c) else c for c in result["municipality_code"]]
@@ -154,7 +160,12 @@ def test_households_conserved_and_shares_bounded(world):
     rasters = _visible_rasters(rasters, households)
     standard = STANDARD if rasters else STANDARD.with_rule("no_fixed")
     result = classify_households(
-        households, municipalities, standard, fixed_offers=offers, mobile_rasters=rasters
+        households,
+        municipalities,
+        standard,
+        fixed_offers=offers,
+        mobile_rasters=rasters,
+        **NO_GUARDS,
     )
     table = summarize_gap(result, municipalities, Provenance(standard))
     rec = reconcile(result)
@@ -185,6 +196,7 @@ def test_row_order_does_not_matter(world, random):
         STANDARD.with_rule("no_fixed"),
         fixed_offers=offers,
         mobile_rasters=rasters,
+        **NO_GUARDS,
     )
     b = classify_households(
         shuffled,
@@ -192,6 +204,7 @@ def test_row_order_does_not_matter(world, random):
         STANDARD.with_rule("no_fixed"),
         fixed_offers=offers_shuffled,
         mobile_rasters=rasters,
+        **NO_GUARDS,
     )
     pd.testing.assert_frame_equal(a.loc[b.index], b)
     ta = summarize_gap(a, municipalities, Provenance(STANDARD))
@@ -219,8 +232,9 @@ def test_evidence_gathered_once_judges_every_standard(world, drawn):
     evidence = gather_evidence(
         households,
         MunicipalityIndex.build(municipalities),
-        fixed_offers=match_offers(offers, households),
+        fixed_offers=match_offers(offers, households, min_match_share=0.0),
         mobile_rasters=rasters,
+        min_located_share=0.0,
     )
     best_down = offers.groupby("address_id")["down_mbps"].max()
     for standard in drawn:
@@ -233,6 +247,18 @@ def test_evidence_gathered_once_judges_every_standard(world, drawn):
             assert result["mobile_served"].tolist() == [e[3] for e in expected]
         served = [not (f or (m and standard.underserved != "no_fixed")) for *_, f, m, _ in expected]
         assert result["underserved"].tolist() == served
+        # the missing-upload sensitivity is the difference from the other rule's verdict
+        other = replace(
+            standard,
+            missing_upload="download_only" if standard.missing_upload == "unserved" else "unserved",
+        )
+        flipped = reference_classify(households, municipalities, offers, rasters, other, 250)
+        served_other = [
+            not (f or (m and other.underserved != "no_fixed")) for *_, f, m, _ in flipped
+        ]
+        assert result["missing_upload_decides"].tolist() == [
+            a != b for a, b in zip(served, served_other, strict=True)
+        ]
         np.testing.assert_array_equal(
             result["fixed_down_mbps"].to_numpy(),
             households["address_id"].map(best_down).to_numpy(np.float64),

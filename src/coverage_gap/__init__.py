@@ -8,13 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .aggregate import Provenance, reconcile, summarize_gap, wilson_interval
 from .assign import MunicipalityIndex, assign_municipalities
-from .classify import (
-    classify,
-    classify_households,
-    fixed_service,
-    mobile_service,
-    underserved,
-)
+from .classify import classify, classify_households
 from .danish_rules import compare_denominators, subsidy_pool_status
 from .errors import (
     ConfigError,
@@ -102,12 +96,10 @@ __all__ = [
     "compare_denominators",
     "count_bbr_dwellings",
     "count_unit_addresses",
-    "fixed_service",
     "gather_evidence",
     "get_standard",
     "household_table",
     "match_offers",
-    "mobile_service",
     "read_bbk",
     "read_coverage_polygons",
     "read_dagi",
@@ -120,7 +112,6 @@ __all__ = [
     "subsidy_pool_status",
     "summarize_gap",
     "to_geodataframe",
-    "underserved",
     "validate_households",
     "validate_municipalities",
     "validate_offers",

@@ -1,13 +1,13 @@
 """Per-municipality and regional tables, with intervals and an exact reconciliation.
 
 Shares are household-weighted: under-served households / households. Households that
-are unassigned (outside every municipality beyond the tolerance) or invalid (no usable
-point) are excluded from the shares and counted in :func:`reconcile`.
+lie outside the selected municipalities, are unassigned (outside every municipality
+beyond the tolerance) or invalid (no usable point) are excluded from the shares and
+counted in :func:`reconcile`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from statistics import NormalDist
 
 import geopandas as gpd
@@ -16,79 +16,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from . import schema as S
-from .errors import ConfigError, ReconciliationError
-from .standards import ServiceStandard
-
-DENOMINATORS = {
-    "households": ("households", "husstande"),
-    "dwellings": ("dwellings", "boliger"),
-    "addresses": ("addresses", "adresser"),
-}
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """What a figure means and where it comes from; travels with every table.
-
-    Parameters
-    ----------
-    standard
-        The service standard the figures were computed under.
-    denominator
-        What the ``households`` column counts: ``"households"``, ``"dwellings"`` or
-        ``"addresses"``.
-    data_year
-        Year of the coverage data (e.g. the mapping year).
-    source
-        Source of the data, as it should appear in a footer.
-    area_name
-        Name of the whole area, used for the region row.
-
-    Examples
-    --------
-    >>> from coverage_gap.standards import DK_100_30
-    >>> footer = Provenance(DK_100_30, "households", 2026, "BBK 2026").footer()
-    >>> print(footer.replace(" · ", chr(10)))
-    Standard: fixed ≥ 100/30 Mbit/s; under-served = no fixed service at the standard
-    Denominator: households
-    Data: 2026
-    Source: BBK 2026
-    """
-
-    standard: ServiceStandard
-    denominator: str = "households"
-    data_year: int | str | None = None
-    source: str = "unknown source"
-    area_name: str = "All municipalities"
-
-    def __post_init__(self) -> None:
-        if self.denominator not in DENOMINATORS:
-            raise ConfigError(
-                f"denominator must be one of {sorted(DENOMINATORS)}, got {self.denominator!r}"
-            )
-
-    def footer(self, lang: str = "en") -> str:
-        """Return the one-line definition printed under every figure and table."""
-        da = lang == "da"
-        denominator = DENOMINATORS[self.denominator][1 if da else 0]
-        year = "unknown" if self.data_year is None else str(self.data_year)
-        return " · ".join(
-            [
-                f"{'Niveau' if da else 'Standard'}: {self.standard.describe(lang)}",
-                f"{'Nævner' if da else 'Denominator'}: {denominator}",
-                f"Data: {year}",
-                f"{'Kilde' if da else 'Source'}: {self.source}",
-            ]
-        )
-
-    def columns(self) -> dict[str, str]:
-        """Columns added to every row of an output table."""
-        return {
-            "service_standard": self.standard.describe(),
-            "denominator": self.denominator,
-            "data_year": "" if self.data_year is None else str(self.data_year),
-            "source": self.source,
-        }
+from .assign import selected_municipalities
+from .errors import ReconciliationError
+from .standards import Provenance
 
 
 def wilson_interval(
@@ -173,8 +103,15 @@ def summarize_gap(
         ``municipality_name``, ``addresses``, ``households``,
         ``underserved_households``, ``underserved_share``, ``share_ci_low``,
         ``share_ci_high``, ``fixed_unserved_households``,
-        ``mobile_unserved_households``, ``unserved_both_households`` and the
-        provenance columns. Counts of a service that was not assessed are ``<NA>``.
+        ``mobile_unserved_households``, ``unserved_both_households``,
+        ``missing_upload_households`` (households whose status would change under the
+        other ``missing_upload`` rule), ``municipalities`` and
+        ``municipalities_with_data`` (1 and 1/0 per municipality; in the area row, how
+        many municipalities there are and how many have households: a partial area is
+        visible in the table itself) and the provenance columns. A municipality without
+        households has share ``NaN`` (no data), never 0. Counts of a service that was
+        not assessed are ``<NA>``. Only the selected municipalities are reported when
+        the layer has a ``selected`` column.
 
     Notes
     -----
@@ -194,6 +131,7 @@ def summarize_gap(
     >>> t["underserved_share"].round(3).tolist()
     [0.25, 1.0, 0.5]
     """
+    municipalities = selected_municipalities(municipalities)
     codes_all = municipalities[S.MUNICIPALITY_CODE].astype(str).tolist()
     names = municipalities[S.MUNICIPALITY_NAME].astype(str).tolist()
     k = len(codes_all)
@@ -205,12 +143,13 @@ def summarize_gap(
     def count(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
         return _weighted_counts(codes, weights * mask, k)
 
-    under = np.asarray(classified["underserved"], dtype=bool)
+    under = np.asarray(classified[S.UNDERSERVED], dtype=bool)
     columns: dict[str, NDArray[np.float64] | pd.array] = {
         "addresses": _weighted_counts(codes, ones, k),
         "households": _weighted_counts(codes, weights, k),
         "underserved_households": count(under),
     }
+    decides = classified.get(S.MISSING_UPLOAD_DECIDES)
     fixed = classified.get("fixed_served")
     mobile = classified.get("mobile_served")
     fixed_known = fixed is not None and not pd.isna(fixed).any()
@@ -221,6 +160,9 @@ def summarize_gap(
     columns["mobile_unserved_households"] = count(no_mobile) if no_mobile is not None else None
     columns["unserved_both_households"] = (
         count(no_fixed & no_mobile) if no_fixed is not None and no_mobile is not None else None
+    )
+    columns["missing_upload_households"] = (
+        count(np.asarray(decides, dtype=bool)) if decides is not None else None
     )
 
     table = pd.DataFrame(index=pd.Index([*codes_all, S.REGION_CODE], name=S.MUNICIPALITY_CODE))
@@ -251,8 +193,12 @@ def summarize_gap(
         "fixed_unserved_households",
         "mobile_unserved_households",
         "unserved_both_households",
+        "missing_upload_households",
     ]
     table = table[order]
+    with_data = (table["households"].to_numpy() > 0).astype(np.int64)
+    table["municipalities"] = np.append(np.ones(k, dtype=np.int64), k)
+    table["municipalities_with_data"] = np.append(with_data[:k], with_data[:k].sum())
     for name, value in provenance.columns().items():
         table[name] = value
     table.attrs["provenance"] = provenance
@@ -260,7 +206,9 @@ def summarize_gap(
 
 
 def reconcile(classified: pd.DataFrame) -> pd.DataFrame:
-    """Account for every address and household read: inside, nearest, unassigned, invalid.
+    """Account for every address and household read, by assignment status.
+
+    Statuses: inside, nearest, outside the selection, unassigned, invalid, and the total.
 
     Raises
     ------

@@ -9,38 +9,31 @@ the household table's index and returns new columns; inputs are never modified.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from .assign import DEFAULT_TOLERANCE_M, MunicipalityIndex, assign_municipalities
+from . import schema as S
+from .assign import (
+    DEFAULT_MIN_LOCATED_SHARE,
+    DEFAULT_TOLERANCE_M,
+    MunicipalityIndex,
+)
 from .errors import ConfigError
 from .evidence import (
+    DEFAULT_MIN_MATCH_SHARE,
     Evidence,
     MatchedOffers,
     MobileEvidence,
-    best_signal,
-    best_speeds,
     gather_evidence,
-    match_offers,
-    mobile_evidence,
-    offers_in_areas,
 )
-from .layers import SignalRaster, household_table
+from .layers import SampledSignal, SignalRaster
 from .standards import ServiceStandard
 
-__all__ = [
-    "DEFAULT_TOLERANCE_M",
-    "assign_municipalities",
-    "best_signal",
-    "classify",
-    "classify_households",
-    "fixed_service",
-    "mobile_service",
-    "underserved",
-]
+__all__ = ["classify", "classify_households"]
 
 
 def _unknown(n: int) -> pd.arrays.BooleanArray:
@@ -52,58 +45,6 @@ def _fixed_served(offers: MatchedOffers | None, standard: ServiceStandard, n: in
     if offers is None:
         return _unknown(n)
     return offers.served(standard.fixed_down_mbps, standard.fixed_up_mbps, standard.missing_upload)
-
-
-def fixed_service(
-    households: pd.DataFrame,
-    standard: ServiceStandard,
-    *,
-    offers: pd.DataFrame | None = None,
-    areas: gpd.GeoDataFrame | None = None,
-) -> pd.DataFrame:
-    """Best fixed offer per household and whether one offer meets the standard.
-
-    An address is served when at least one of its offers meets both the download and
-    the upload threshold; an address without any offer is not served. Offers come from
-    a table keyed by ``address_id`` (several rows per address allowed), from coverage
-    polygons with ``down_mbps``/``up_mbps`` (a point inside or on the edge gets the
-    polygon's offer), or both.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Same index as ``households``: ``fixed_down_mbps``, ``fixed_up_mbps`` (the best
-        download and the best upload over all offers, NaN without offers) and
-        ``fixed_served`` (bool).
-
-    Examples
-    --------
-    >>> from coverage_gap.standards import DK_100_30
-    >>> h = pd.DataFrame({"address_id": ["a", "b", "c"], "x": [0.0] * 3, "y": [0.0] * 3})
-    >>> h.attrs["crs"] = "EPSG:25832"
-    >>> o = pd.DataFrame({"address_id": ["a", "a", "b"], "down_mbps": [1000.0, 50.0, 500.0],
-    ...                   "up_mbps": [20.0, 40.0, 100.0]})
-    >>> fixed_service(h, DK_100_30, offers=o)["fixed_served"].tolist()
-    [False, True, False]
-    """
-    table = household_table(households)
-    parts = []
-    if offers is not None:
-        parts.append(match_offers(offers, table))
-    if areas is not None:
-        parts.append(offers_in_areas(table, areas, what="fixed"))
-    pooled = MatchedOffers.concat(parts) or MatchedOffers(
-        np.empty(0, np.int64), np.empty(0), np.empty(0), len(table)
-    )
-    best_down, best_up = pooled.best()
-    return pd.DataFrame(
-        {
-            "fixed_down_mbps": best_down,
-            "fixed_up_mbps": best_up,
-            "fixed_served": _fixed_served(pooled, standard, len(table)),
-        },
-        index=table.index,
-    )
 
 
 def _mobile_served(evidence: MobileEvidence, standard: ServiceStandard, n: int) -> object:
@@ -124,56 +65,7 @@ def _mobile_served(evidence: MobileEvidence, standard: ServiceStandard, n: int) 
     return pd.array(served, dtype="boolean")
 
 
-def mobile_service(
-    households: pd.DataFrame,
-    standard: ServiceStandard,
-    *,
-    signal_dbm: pd.Series | None = None,
-    areas: gpd.GeoDataFrame | None = None,
-    offers: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Whether some operator serves each household at the standard.
-
-    Evidence may come from the best raster signal (``signal_dbm``, compared with
-    ``standard.mobile_min_dbm``), from coverage polygons (a polygon with ``signal_dbm``
-    is compared with the signal threshold, one with ``down_mbps``/``up_mbps`` with the
-    speed thresholds, one with neither means covered), and from per-address mobile
-    offers (speed thresholds). A household is served when any evidence meets its
-    threshold. Without any evidence, ``mobile_served`` is missing (``<NA>``), never
-    False.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``mobile_signal_dbm``, ``mobile_down_mbps``, ``mobile_up_mbps``,
-        ``mobile_served`` (nullable boolean).
-
-    Examples
-    --------
-    >>> from coverage_gap.standards import ServiceStandard
-    >>> s = ServiceStandard("m", mobile_min_dbm=-105, underserved="no_mobile")
-    >>> h = pd.DataFrame({"address_id": ["a", "b"], "x": [0.0, 0.0], "y": [0.0, 0.0]})
-    >>> h.attrs["crs"] = "EPSG:25832"
-    >>> sig = pd.Series([-100.0, np.nan])
-    >>> mobile_service(h, s, signal_dbm=sig)["mobile_served"].tolist()
-    [True, False]
-    """
-    table = household_table(households)
-    evidence = mobile_evidence(table, signal_dbm=signal_dbm, areas=areas, offers=offers)
-    n = len(table)
-    best_down, best_up = best_speeds(evidence.speeds, n)
-    return pd.DataFrame(
-        {
-            "mobile_signal_dbm": evidence.signal_dbm,
-            "mobile_down_mbps": best_down,
-            "mobile_up_mbps": best_up,
-            "mobile_served": _mobile_served(evidence, standard, n),
-        },
-        index=table.index,
-    )
-
-
-def underserved(
+def _underserved(
     fixed_served: pd.Series | NDArray[np.bool_] | None,
     mobile_served: pd.Series | None,
     standard: ServiceStandard,
@@ -184,7 +76,7 @@ def underserved(
     --------
     >>> from coverage_gap.standards import DK_100_30
     >>> rule = DK_100_30.with_rule("no_fixed_and_no_mobile", mobile_min_dbm=-105)
-    >>> underserved(np.array([True, False, False]), pd.Series([False, True, False]), rule)
+    >>> _underserved(np.array([True, False, False]), pd.Series([False, True, False]), rule)
     array([False, False,  True])
     """
 
@@ -210,6 +102,10 @@ def classify(evidence: Evidence, standard: ServiceStandard) -> pd.DataFrame:
     :class:`~coverage_gap.evidence.Evidence` under another standard costs a few array
     comparisons (about 0.1 s for four million households).
 
+    Besides the verdict, ``missing_upload_decides`` marks the households whose status
+    would change under the other ``missing_upload`` rule (offers that state no upload,
+    typically xDSL and fixed wireless): the figure's sensitivity to that choice.
+
     Returns
     -------
     pandas.DataFrame
@@ -224,10 +120,12 @@ def classify(evidence: Evidence, standard: ServiceStandard) -> pd.DataFrame:
     ...                      geometry=[shapely.box(0, 0, 1000, 1000)], crs="EPSG:25832")
     >>> h = pd.DataFrame({"address_id": ["a"], "x": [100.0], "y": [100.0]})
     >>> h.attrs["crs"] = "EPSG:25832"
-    >>> o = pd.DataFrame({"address_id": ["a"], "down_mbps": [50.0], "up_mbps": [10.0]})
+    >>> o = pd.DataFrame({"address_id": ["a"], "down_mbps": [50.0], "up_mbps": [np.nan]})
     >>> evidence = gather_evidence(h, m, fixed_offers=o)
     >>> [classify(evidence, s)["fixed_served"].tolist() for s in (DK_100_30, BASIC_10_1)]
-    [[False], [True]]
+    [[False], [False]]
+    >>> classify(evidence, BASIC_10_1)["missing_upload_decides"].tolist()
+    [True]
     """
     table = evidence.households
     n = len(table)
@@ -240,10 +138,13 @@ def classify(evidence: Evidence, standard: ServiceStandard) -> pd.DataFrame:
         "mobile_up_mbps": evidence.mobile_up_mbps,
         "mobile_served": _mobile_served(evidence.mobile, standard, n),
     }
-    columns["underserved"] = underserved(
+    columns[S.UNDERSERVED] = _underserved(
         columns["fixed_served"] if standard.uses_fixed else None,
         columns["mobile_served"] if standard.uses_mobile else None,
         standard,
+    )
+    columns[S.MISSING_UPLOAD_DECIDES] = _missing_upload_decides(
+        evidence, standard, columns[S.UNDERSERVED]
     )
     result = pd.concat(
         [table, evidence.assignment, pd.DataFrame(columns, index=table.index)], axis=1
@@ -252,17 +153,37 @@ def classify(evidence: Evidence, standard: ServiceStandard) -> pd.DataFrame:
     return result
 
 
+def _missing_upload_decides(
+    evidence: Evidence, standard: ServiceStandard, verdict: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    if standard.fixed_up_mbps is None and standard.mobile_up_mbps is None:
+        return np.zeros(len(verdict), dtype=bool)
+    other = replace(
+        standard,
+        missing_upload="download_only" if standard.missing_upload == "unserved" else "unserved",
+    )
+    n = len(verdict)
+    alternative = _underserved(
+        _fixed_served(evidence.fixed, other, n) if other.uses_fixed else None,
+        _mobile_served(evidence.mobile, other, n) if other.uses_mobile else None,
+        other,
+    )
+    return alternative != verdict
+
+
 def classify_households(
     households: pd.DataFrame | gpd.GeoDataFrame,
-    municipalities: gpd.GeoDataFrame | MunicipalityIndex,
+    municipalities: gpd.GeoDataFrame | MunicipalityIndex | None,
     standard: ServiceStandard,
     *,
     fixed_offers: pd.DataFrame | MatchedOffers | None = None,
     fixed_areas: gpd.GeoDataFrame | None = None,
-    mobile_rasters: Iterable[SignalRaster] = (),
+    mobile_rasters: Iterable[SignalRaster | SampledSignal] = (),
     mobile_areas: gpd.GeoDataFrame | None = None,
     mobile_offers: pd.DataFrame | MatchedOffers | None = None,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
+    min_match_share: float = DEFAULT_MIN_MATCH_SHARE,
+    min_located_share: float = DEFAULT_MIN_LOCATED_SHARE,
 ) -> pd.DataFrame:
     """Classify every household under a service standard.
 
@@ -278,7 +199,14 @@ def classify_households(
         The household table (same index, same rows) plus ``municipality_code``,
         ``assignment``, ``distance_m``, ``fixed_down_mbps``, ``fixed_up_mbps``,
         ``fixed_served``, ``mobile_signal_dbm``, ``mobile_down_mbps``,
-        ``mobile_up_mbps``, ``mobile_served`` and ``underserved``.
+        ``mobile_up_mbps``, ``mobile_served``, ``underserved`` and
+        ``missing_upload_decides``.
+
+    Raises
+    ------
+    OfferMatchError, AssignmentError
+        See :func:`~coverage_gap.evidence.gather_evidence`: an offer table keyed on
+        the wrong column, or addresses that lie outside every municipality.
 
     Examples
     --------
@@ -302,5 +230,7 @@ def classify_households(
         mobile_areas=mobile_areas,
         mobile_offers=mobile_offers,
         tolerance_m=tolerance_m,
+        min_match_share=min_match_share,
+        min_located_share=min_located_share,
     )
     return classify(evidence, standard)

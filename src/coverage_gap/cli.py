@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from . import __version__
 from .config import load_config
 from .errors import CoverageGapError
@@ -24,22 +26,50 @@ if TYPE_CHECKING:  # the pipeline is imported lazily: `--version` stays fast
 def _summary(results: Results) -> str:
     region = results.municipalities.loc["region"]
     rec = results.reconciliation
+    unit = results.provenance.denominator
     lines = [
         f"{region['municipality_name']}: {int(region['underserved_households']):,} of "
-        f"{int(region['households']):,} {results.provenance.denominator} under-served "
+        f"{int(region['households']):,} {unit} under-served "
         f"({region['underserved_share']:.1%}, 95 % CI {region['share_ci_low']:.1%}–"
         f"{region['share_ci_high']:.1%})",
-        f"  {results.provenance.footer()}",
+    ]
+    with_data, total = results.coverage
+    if with_data < total:
+        lines.append(
+            f"  PARTIAL: only {with_data} of {total} municipalities have {unit} in the data; "
+            "the figure covers only those"
+        )
+    lines.append(f"  {results.provenance.footer()}")
+    for what, match in results.offer_matches:
+        lines.append(f"  {what} offers, {match.describe()}")
+    decides = region["missing_upload_households"]
+    if not pd.isna(decides) and decides > 0:
+        other = (
+            "download_only"
+            if results.provenance.standard.missing_upload == "unserved"
+            else "unserved"
+        )
+        lines.append(
+            f"  {int(decides):,} {unit} would change status with missing_upload = "
+            f'"{other}" (offers without an upload figure)'
+        )
+    lines.append(
         f"  read {int(rec.loc['total', 'addresses']):,} addresses: "
         f"{int(rec.loc['inside', 'addresses']):,} inside, {int(rec.loc['nearest', 'addresses']):,} "
-        f"nearest within tolerance, {int(rec.loc['unassigned', 'addresses']):,} unassigned, "
-        f"{int(rec.loc['invalid', 'addresses']):,} invalid",
-    ]
+        f"nearest within tolerance, {int(rec.loc['outside_selection', 'addresses']):,} outside "
+        f"the selected municipalities, {int(rec.loc['unassigned', 'addresses']):,} unassigned, "
+        f"{int(rec.loc['invalid', 'addresses']):,} invalid"
+    )
     return "\n".join(lines)
 
 
 def _run(
-    config_path: Path, out: Path, *, report: bool = False, lang: str = "en", progress: bool = True
+    config_path: Path,
+    out: Path,
+    *,
+    report: bool = False,
+    lang: str | None = None,
+    progress: bool = True,
 ) -> int:
     from .pipeline import run
     from .report import OutputFolder, input_paths, write_report, write_run_outputs
@@ -57,7 +87,7 @@ def _run(
     return 0
 
 
-def _demo(out: Path, *, scale: float, lang: str, progress: bool) -> int:
+def _demo(out: Path, *, scale: float, lang: str | None, progress: bool) -> int:
     from .datasets import write_demo_inputs
     from .pipeline import run
     from .report import OutputFolder, write_report
@@ -113,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     p_fetch.add_argument("--no-progress", action="store_true")
     for p in (p_report, p_demo):
         p.add_argument(
-            "--lang", choices=["da", "en"], default="en", help="language of figures (default en)"
+            "--lang",
+            choices=["da", "en"],
+            default=None,
+            help="language of figures (default: [report] lang of the configuration, else en)",
         )
         p.add_argument("--no-progress", action="store_true", help="no progress line")
     p_demo.add_argument(

@@ -1,56 +1,57 @@
-"""Run configuration: a TOML file turned into frozen dataclasses (only the CLI reads TOML).
+"""Run configuration: a TOML file turned into frozen dataclasses, and nothing more.
 
-See the README for a complete example. Paths are relative to the configuration file.
+Every section and key is checked: an unknown key, a value of the wrong type or out of
+range is a :class:`~coverage_gap.errors.ConfigError` that names the section and the
+key (``[meta] tolerance_m must be a number, got '250' (text)``). Which options a layer
+takes is the business of the reader registry (:mod:`coverage_gap.io.registry`); paths
+are relative to the configuration file. See the README for a complete example.
 """
 
 from __future__ import annotations
 
-import inspect
+import math
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from . import schema as S
-from .aggregate import DENOMINATORS
-from .assign import DEFAULT_TOLERANCE_M
+from .assign import DEFAULT_MIN_LOCATED_SHARE, DEFAULT_TOLERANCE_M
 from .demand import SCENARIOS, BusyHour, GrowthScenario, fit_danish_mobile_growth
 from .errors import ConfigError
-from .io import (
-    read_coverage_polygons,
-    read_households,
-    read_municipalities,
-    read_offers,
-    read_signal_raster,
+from .evidence import DEFAULT_MIN_MATCH_SHARE
+from .io.registry import (
+    INTEGER,
+    NUMBER,
+    PATH,
+    TEXT,
+    TEXTS,
+    check_option,
+    describe_type,
+    kind_for,
+    reader_for,
 )
-from .io.danish import read_bbk, read_dagi, read_dawa_addresses
-from .io.raster import check_signal_raster
-from .standards import PRESETS, ServiceStandard, get_standard
+from .standards import DENOMINATORS, PRESETS, ServiceStandard, get_standard
 
-RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".asc", ".nc")
-TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
-
-READERS: dict[str, Callable[..., Any]] = {
-    "households": read_households,
-    "municipalities": read_municipalities,
-    "table": read_offers,
-    "polygons": read_coverage_polygons,
-    "raster": read_signal_raster,
-    "bbk": read_bbk,
-    "dawa": read_dawa_addresses,
-    "dagi": read_dagi,
-}
-# Options that name files: relative to the configuration file, like ``path``.
-_PATH_OPTIONS = ("units", "dwellings")
-# Options the pipeline sets itself; a config may not.
-_RESERVED = {"path", "working_crs", "bounds", "municipalities", "progress"}
+#: Sections a configuration may have.
+SECTIONS = (
+    "meta",
+    "households",
+    "municipalities",
+    "fixed",
+    "mobile",
+    "standard",
+    "demand",
+    "report",
+    "checks",
+)
 
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One input layer: its path, how to read it, and the reader's options.
+    """One input layer: its path, its kind, and its reader's options.
 
     Examples
     --------
@@ -62,32 +63,18 @@ class LayerSpec:
     path: Path
     kind: str
     options: Mapping[str, Any] = field(default_factory=dict)
+    section: str = ""
 
     def __post_init__(self) -> None:
-        if self.kind not in READERS:
-            raise ConfigError(
-                f"{self.path}: unknown kind {self.kind!r}; use one of {sorted(READERS)}"
-            )
-        allowed = set(inspect.signature(READERS[self.kind]).parameters) - _RESERVED
-        unknown = sorted(set(self.options) - allowed)
-        if unknown:
-            raise ConfigError(
-                f"{self.path}: unknown option(s) {unknown} for a {self.kind} layer; "
-                f"allowed: {sorted(allowed)}"
-            )
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
 
-    def read(self, **extra: Any) -> Any:
-        """Read the layer with its reader; ``extra`` options it does not take are ignored."""
-        reader = READERS[self.kind]
-        accepted = inspect.signature(reader).parameters
-        return reader(
-            self.path, **self.options, **{k: v for k, v in extra.items() if k in accepted}
-        )
+    def to_dict(self) -> dict[str, Any]:
+        """Plain form for the manifest."""
+        return {"path": str(self.path), "kind": self.kind, **_plain(self.options)}
 
-    def check(self, **extra: Any) -> None:
-        """Check a raster layer from its header, without reading its cells."""
-        check_signal_raster(self.path, **self.options, **extra)
+
+def _plain(options: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: str(v) if isinstance(v, Path) else v for k, v in options.items()}
 
 
 @dataclass(frozen=True)
@@ -104,6 +91,69 @@ class DemandConfig:
     gb_per_unit_month: float
     scenarios: tuple[GrowthScenario, ...]
     busy_hour: BusyHour = field(default_factory=BusyHour)
+
+    def __post_init__(self) -> None:
+        if self.horizon <= self.base_year:
+            raise ConfigError(
+                f"[demand] horizon ({self.horizon}) must come after base_year ({self.base_year})"
+            )
+        if not math.isfinite(self.gb_per_unit_month) or self.gb_per_unit_month < 0:
+            raise ConfigError(
+                f"[demand] gb_per_unit_month must be a finite number >= 0, "
+                f"got {self.gb_per_unit_month!r}"
+            )
+
+
+@dataclass(frozen=True)
+class Checks:
+    """The ``[checks]`` section: guards against silently wrong figures, and their limits.
+
+    Parameters
+    ----------
+    min_offer_match_share
+        Every offer table must give at least one row to this share of the addresses;
+        fewer means the table is probably keyed on the wrong column. Lower it on
+        purpose when a table covers only part of the addresses.
+    min_assigned_share
+        At least this share of the addresses must lie in (or within the tolerance of)
+        some polygon of the boundary file; fewer means swapped axes or a wrong CRS.
+    """
+
+    min_offer_match_share: float = DEFAULT_MIN_MATCH_SHARE
+    min_assigned_share: float = DEFAULT_MIN_LOCATED_SHARE
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not _is_number(value) or not 0 <= value <= 1:
+                raise ConfigError(
+                    f"[checks] {f.name} must be a share between 0 and 1, got {value!r}"
+                )
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """The ``[report]`` section: how the report is written.
+
+    Parameters
+    ----------
+    lang
+        ``"da"`` or ``"en"`` (the command line's ``--lang`` wins).
+    claim_share
+        Draw a claim line at this share on the ranking (e.g. 0.2 for "one in five");
+        none by default.
+    """
+
+    lang: str = "en"
+    claim_share: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.lang not in ("da", "en"):
+            raise ConfigError(f'[report] lang must be "da" or "en", got {self.lang!r}')
+        if self.claim_share is not None and not 0 < self.claim_share < 1:
+            raise ConfigError(
+                f"[report] claim_share must be a share between 0 and 1, got {self.claim_share!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -124,9 +174,13 @@ class RunConfig:
     denominator, data_year, source, area_name
         Provenance written into every output.
     tolerance_m
-        Distance within which a point outside every municipality goes to the nearest.
+        Distance in metres within which a point outside every municipality goes to the
+        nearest one.
     working_crs
-        CRS every layer is brought to.
+        CRS every layer is brought to; a projected CRS in metres (see
+        :func:`coverage_gap.geo.check_metric_crs`).
+    demand, checks, report
+        The optional sections.
     """
 
     households: LayerSpec
@@ -141,19 +195,37 @@ class RunConfig:
     tolerance_m: float = DEFAULT_TOLERANCE_M
     working_crs: str = S.WORKING_CRS
     demand: DemandConfig | None = None
+    checks: Checks = field(default_factory=Checks)
+    report: ReportConfig = field(default_factory=ReportConfig)
 
     def __post_init__(self) -> None:
         if self.denominator not in DENOMINATORS:
             raise ConfigError(
-                f"denominator must be one of {sorted(DENOMINATORS)}, got {self.denominator!r}"
+                f"[meta] denominator must be one of {sorted(DENOMINATORS)}, "
+                f"got {self.denominator!r}"
             )
-        if self.tolerance_m < 0:
-            raise ConfigError(f"tolerance_m must be >= 0, got {self.tolerance_m}")
+        if (
+            not _is_number(self.tolerance_m)
+            or not math.isfinite(self.tolerance_m)
+            or (self.tolerance_m < 0)
+        ):
+            raise ConfigError(
+                f"[meta] tolerance_m must be a finite number of metres >= 0, "
+                f"got {self.tolerance_m!r}"
+            )
 
     @property
     def inputs(self) -> list[LayerSpec]:
         """Every input layer."""
         return [self.households, self.municipalities, *self.fixed, *self.mobile]
+
+    def input_paths(self) -> list[Path]:
+        """Every file the run reads: layer paths and the files named by their options."""
+        paths = []
+        for spec in self.inputs:
+            paths.append(spec.path)
+            paths += [v for v in spec.options.values() if isinstance(v, Path)]
+        return paths
 
     def to_dict(self) -> dict[str, Any]:
         """Plain form for the manifest."""
@@ -161,11 +233,13 @@ class RunConfig:
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, LayerSpec):
-                value = _spec_dict(value)
+                value = value.to_dict()
             elif isinstance(value, tuple):
-                value = [_spec_dict(v) for v in value]
+                value = [v.to_dict() for v in value]
             elif isinstance(value, ServiceStandard):
                 value = value.to_dict()
+            elif isinstance(value, Checks | ReportConfig):
+                value = asdict(value)
             elif isinstance(value, DemandConfig):
                 value = {
                     **asdict(value),
@@ -177,107 +251,138 @@ class RunConfig:
         return out
 
 
-def _spec_dict(spec: LayerSpec) -> dict[str, Any]:
-    return {"path": str(spec.path), "kind": spec.kind, **dict(spec.options)}
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(table) - allowed)
+def _check_keys(table: Mapping[str, Any], allowed: set[str] | frozenset[str], where: str) -> None:
+    unknown = sorted(set(table) - set(allowed))
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
 
 
-def _layer(table: Mapping[str, Any], section: str, base: Path, kind: str | None) -> LayerSpec:
+def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"[{name}] must be a table (a section), got {describe_type(value)}")
+    return value
+
+
+def _typed(section: str, table: Mapping[str, Any], types: Mapping[str, str]) -> dict[str, Any]:
+    """Check ``table``'s keys and value types against ``types``; return it as a dict."""
+    _check_keys(table, set(types), f"[{section}]")
+    for key, value in table.items():
+        check_option(section, key, value, types[key])
+    return dict(table)
+
+
+def _layer(table: Any, section: str, base: Path) -> LayerSpec:
     if not isinstance(table, Mapping):
-        raise ConfigError(f"[{section}] must be a table")
+        raise ConfigError(f"[{section}] must be a table (a section), got {describe_type(table)}")
     if "path" not in table:
         raise ConfigError(f"[{section}] needs a path")
     options = dict(table)
-    path = Path(options.pop("path"))
+    raw_path = options.pop("path")
+    check_option(section, "path", raw_path, PATH)
+    path = Path(raw_path)
     path = path if path.is_absolute() else base / path
-    kind = options.pop("kind", None) or kind or _kind_from_suffix(path, section)
-    for key in _PATH_OPTIONS:
-        if key in options and not Path(options[key]).is_absolute():
-            options[key] = base / options[key]
-    if "technologies" in options:
-        options["technologies"] = {
-            k: tuple(v) + (None,) * (2 - len(v)) if isinstance(v, list) else (v, None)
-            for k, v in options["technologies"].items()
-        }
-    return LayerSpec(path, kind, options)
-
-
-def _kind_from_suffix(path: Path, section: str) -> str:
-    suffix = path.suffix.lower()
-    if suffix in RASTER_SUFFIXES:
-        return "raster"
-    if suffix in TABLE_SUFFIXES:
-        return "table"
-    if suffix in (".parquet", ".geoparquet", ".pq"):
-        raise ConfigError(
-            f'[{section}] {path.name}: say kind = "table" or kind = "polygons" for a Parquet file'
-        )
-    return "polygons"
+    kind = options.pop("kind", None)
+    if kind is not None:
+        check_option(section, "kind", kind, TEXT)
+    reader = reader_for(kind or kind_for(path, section), section)
+    _check_keys(options, set(reader.options), f"[{section}] ({reader.kind} layer {path.name})")
+    for key, value in options.items():
+        expected = reader.options[key]
+        check_option(section, key, value, expected)
+        if expected == PATH:
+            options[key] = Path(value) if Path(value).is_absolute() else base / value
+    return LayerSpec(path, reader.kind, options, section)
 
 
 def _standard(table: Mapping[str, Any]) -> ServiceStandard:
-    options = dict(table)
+    types = {f.name: NUMBER for f in fields(ServiceStandard)}
+    types.update(name=TEXT, underserved=TEXT, missing_upload=TEXT, preset=TEXT)
+    options = _typed("standard", table, types)
     preset = options.pop("preset", None)
-    names = {f.name for f in fields(ServiceStandard)}
-    _check_keys(options, names | {"preset"}, "[standard]")
     if preset is not None:
         base = get_standard(preset)
         if "name" not in options and options:
             options["name"] = base.name + " (modified)"
         return ServiceStandard(**{**base.to_dict(), **options})
-    if "name" not in options:
-        options["name"] = "custom"
+    options.setdefault("name", "custom")
     return ServiceStandard(**options)
 
 
 def _demand(table: Mapping[str, Any]) -> DemandConfig:
-    options = dict(table)
-    allowed = {
-        "base_year",
-        "horizon",
-        "gb_per_unit_month",
-        "scenarios",
-        "scenario",
-        "busy_hour_share",
-        "days_per_month",
+    types = {
+        "base_year": INTEGER,
+        "horizon": INTEGER,
+        "gb_per_unit_month": NUMBER,
+        "scenarios": TEXTS,
+        "scenario": "list of tables",
+        "busy_hour_share": NUMBER,
+        "days_per_month": NUMBER,
     }
-    _check_keys(options, allowed, "[demand]")
+    _check_keys(table, set(types), "[demand]")
+    for key, value in table.items():
+        if key == "scenario":
+            if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+                raise ConfigError("[[demand.scenario]] must be tables ([[demand.scenario]])")
+        else:
+            check_option("demand", key, value, types[key])
     for key in ("base_year", "horizon", "gb_per_unit_month"):
-        if key not in options:
+        if key not in table:
             raise ConfigError(f"[demand] needs {key}")
-    base_year = int(options["base_year"])
+    base_year = table["base_year"]
     scenarios: list[GrowthScenario] = []
-    for name in options.get("scenarios", ["taskforce 50 %", "fitted"]):
+    for name in table.get("scenarios", ["taskforce 50 %", "fitted"]):
         if name == "fitted":
             scenarios.append(fit_danish_mobile_growth(start_year=base_year))
         elif name in SCENARIOS:
             scenarios.append(SCENARIOS[name])
         else:
             raise ConfigError(
-                f"[demand] unknown scenario {name!r}; named ones are "
+                f"[demand] scenarios: unknown scenario {name!r}; named ones are "
                 f"{sorted(SCENARIOS)} and 'fitted'"
             )
-    for custom in options.get("scenario", []):
+    for custom in table.get("scenario", []):
         try:
             scenarios.append(GrowthScenario(**custom))
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             raise ConfigError(f"[[demand.scenario]] {exc}") from None
     busy = BusyHour(
-        float(options.get("busy_hour_share", BusyHour().share_of_day)),
-        float(options.get("days_per_month", BusyHour().days_per_month)),
+        float(table.get("busy_hour_share", BusyHour().share_of_day)),
+        float(table.get("days_per_month", BusyHour().days_per_month)),
     )
     return DemandConfig(
-        base_year,
-        int(options["horizon"]),
-        float(options["gb_per_unit_month"]),
-        tuple(scenarios),
-        busy,
+        base_year, table["horizon"], float(table["gb_per_unit_month"]), tuple(scenarios), busy
     )
+
+
+_META = {
+    "denominator": TEXT,
+    "data_year": "whole number or text",
+    "source": TEXT,
+    "area_name": TEXT,
+    "tolerance_m": NUMBER,
+    "working_crs": TEXT,
+}
+
+
+def _meta(table: Mapping[str, Any]) -> dict[str, Any]:
+    _check_keys(table, set(_META), "[meta]")
+    for key, value in table.items():
+        if key == "data_year":
+            if not isinstance(value, str) and not (
+                isinstance(value, int) and not isinstance(value, bool)
+            ):
+                raise ConfigError(
+                    f"[meta] data_year must be a whole number or text, got {value!r} "
+                    f"({describe_type(value)})"
+                )
+        else:
+            check_option("meta", key, value, _META[key])
+    return dict(table)
 
 
 def parse_config(data: Mapping[str, Any], base_dir: Path) -> RunConfig:
@@ -290,18 +395,14 @@ def parse_config(data: Mapping[str, Any], base_dir: Path) -> RunConfig:
     ...                     "standard": {"preset": "100/30"}}, Path("/data"))
     >>> cfg.households.path.as_posix(), cfg.standard.name
     ('/data/h.gpkg', '100/30')
+    >>> parse_config({"households": {"path": "h.gpkg"}, "municipalities": {"path": "m.gpkg"},
+    ...               "standard": {"preset": "100/30"}, "meta": {"tolerance_m": "250"}},
+    ...              Path("/data"))
+    Traceback (most recent call last):
+    ...
+    coverage_gap.errors.ConfigError: [meta] tolerance_m must be a number, got '250' (text)
     """
-    known = {
-        "households",
-        "municipalities",
-        "fixed",
-        "mobile",
-        "standard",
-        "meta",
-        "demand",
-        "report",
-    }
-    _check_keys(data, known, "the configuration")
+    _check_keys(data, set(SECTIONS), "the configuration")
     for required in ("households", "municipalities", "standard"):
         if required not in data:
             raise ConfigError(f"the configuration needs a [{required}] section")
@@ -309,17 +410,25 @@ def parse_config(data: Mapping[str, Any], base_dir: Path) -> RunConfig:
     fixed = [fixed] if isinstance(fixed, Mapping) else fixed
     mobile = data.get("mobile", [])
     mobile = [mobile] if isinstance(mobile, Mapping) else mobile
-    meta = dict(data.get("meta", {}))
-    allowed_meta = {"denominator", "data_year", "source", "area_name", "tolerance_m", "working_crs"}
-    _check_keys(meta, allowed_meta, "[meta]")
+    for name, layers in (("fixed", fixed), ("mobile", mobile)):
+        if not isinstance(layers, list):
+            raise ConfigError(f"[{name}] must be a table or [[{name}]] tables")
+    report = _typed("report", _section(data, "report"), {"lang": TEXT, "claim_share": NUMBER})
+    checks = _typed(
+        "checks",
+        _section(data, "checks"),
+        {f.name: NUMBER for f in fields(Checks)},
+    )
     return RunConfig(
-        households=_layer(data["households"], "households", base_dir, "households"),
-        municipalities=_layer(data["municipalities"], "municipalities", base_dir, "municipalities"),
-        standard=_standard(data["standard"]),
-        fixed=tuple(_layer(t, "fixed", base_dir, None) for t in fixed),
-        mobile=tuple(_layer(t, "mobile", base_dir, None) for t in mobile),
-        demand=_demand(data["demand"]) if "demand" in data else None,
-        **meta,
+        households=_layer(data["households"], "households", base_dir),
+        municipalities=_layer(data["municipalities"], "municipalities", base_dir),
+        standard=_standard(_section(data, "standard")),
+        fixed=tuple(_layer(t, "fixed", base_dir) for t in fixed),
+        mobile=tuple(_layer(t, "mobile", base_dir) for t in mobile),
+        demand=_demand(_section(data, "demand")) if "demand" in data else None,
+        checks=Checks(**checks),
+        report=ReportConfig(**report),
+        **_meta(_section(data, "meta")),
     )
 
 
@@ -329,7 +438,8 @@ def load_config(path: str | Path) -> RunConfig:
     Raises
     ------
     ConfigError
-        When the file is missing, not valid TOML, or incomplete.
+        When the file is missing, not a regular file, not UTF-8, not valid TOML, or
+        incomplete; the message names the file and, for a bad value, the section and key.
 
     Examples
     --------
@@ -341,16 +451,35 @@ def load_config(path: str | Path) -> RunConfig:
     1000
     """
     p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"configuration file not found: {p}")
+    if not p.is_file():
+        raise ConfigError(f"{p}: the configuration must be a regular file (a .toml file)")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"configuration file not found: {p}") from None
+        data = tomllib.loads(p.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{p}: not UTF-8 text (byte {exc.start}); save the configuration as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the configuration ({exc.strerror or exc})") from None
     try:
         return parse_config(data, p.resolve().parent)
+    except ConfigError as exc:
+        raise ConfigError(f"{p}: {exc}") from None
     except TypeError as exc:
         raise ConfigError(f"{p}: {exc}") from None
 
 
-__all__ = ["PRESETS", "LayerSpec", "RunConfig", "load_config", "parse_config"]
+__all__ = [
+    "PRESETS",
+    "Checks",
+    "DemandConfig",
+    "LayerSpec",
+    "ReportConfig",
+    "RunConfig",
+    "load_config",
+    "parse_config",
+]

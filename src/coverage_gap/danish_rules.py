@@ -13,7 +13,8 @@ import pandas as pd
 
 from . import schema as S
 from .aggregate import Provenance, summarize_gap
-from .classify import fixed_service
+from .classify import classify
+from .evidence import gather_evidence
 from .standards import ServiceStandard
 
 SUBSIDY_ZONES = ("landzone", "sommerhusområde")
@@ -49,13 +50,14 @@ def subsidy_pool_status(
     >>> subsidy_pool_status(h, o).tolist()
     ['eligible', 'second band', 'not eligible (speed)', 'not eligible (zone)']
     """
-    above_10 = fixed_service(households, _above(10, 2, "> 10/2"), offers=offers)
-    above_20 = fixed_service(households, _above(20, 2, "> 20/2"), offers=offers)
+    evidence = gather_evidence(households, None, fixed_offers=offers, min_match_share=0.0)
+    above_10 = np.asarray(classify(evidence, _above(10, 2, "> 10/2"))["fixed_served"], bool)
+    above_20 = np.asarray(classify(evidence, _above(20, 2, "> 20/2"))["fixed_served"], bool)
     zones = households[zone].astype(str).str.strip().str.casefold()
     in_zone = zones.isin(SUBSIDY_ZONES).to_numpy()
     status = np.full(len(households), 2, dtype=np.int8)
-    status[~above_10["fixed_served"].to_numpy()] = 0
-    status[above_10["fixed_served"].to_numpy() & ~above_20["fixed_served"].to_numpy()] = 1
+    status[~above_10] = 0
+    status[above_10 & ~above_20] = 1
     status[~in_zone] = 3
     return pd.Series(
         pd.Categorical.from_codes(status, categories=list(SUBSIDY_STATUS)),

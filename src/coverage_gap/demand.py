@@ -53,6 +53,9 @@ class GrowthScenario:
         means it falls by about 18 % a year).
     saturation
         For ``"logistic"``: the ceiling as a multiple of the base-year demand (> 1).
+    rate_interval
+        For a fitted scenario: the 95 % interval of ``rate`` (from the fit's standard
+        errors); None for an assumed one.
 
     Examples
     --------
@@ -65,6 +68,7 @@ class GrowthScenario:
     kind: GrowthKind = "constant"
     decay: float = 0.0
     saturation: float | None = None
+    rate_interval: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.rate) or self.rate <= -1:
@@ -125,6 +129,9 @@ class GrowthScenario:
         'decaying: +27.5 % in the first year, continuous rate falling 8 % a year'
         """
         first = f"+{self.rate:.1%}".replace(".0%", "%").replace("%", " %")
+        if self.rate_interval is not None:
+            low, high = (f"{v:+.0%}".replace("%", " %") for v in self.rate_interval)
+            first += f" (95 % interval {low} to {high})"
         if self.kind == "constant":
             return f"constant: {first} a year"
         if self.kind == "decaying":
@@ -395,14 +402,19 @@ def _check_series(years: ArrayLike, values: ArrayLike) -> tuple[np.ndarray, np.n
     return y, v
 
 
+#: z of a two-sided 95 % interval.
+_Z95 = 1.959963984540054
+
+
 def fit_growth(
     years: ArrayLike, values: ArrayLike, *, kind: GrowthKind = "constant", name: str | None = None
 ) -> GrowthFit:
     """Fit constant (log-linear) or decaying (Gompertz) growth to a series of levels.
 
-    ``constant`` fits ``ln v = a + g t`` by least squares. ``decaying`` fits
-    ``ln v = a + g0 (1 - exp(-λ t)) / λ``: linear in ``a`` and ``g0`` for a given ``λ``,
-    so ``λ`` is found by a scan and a golden-section refinement.
+    ``constant`` fits ``ln v = a + g t``; ``decaying`` fits
+    ``ln v = a + g0 (1 - exp(-λ t)) / λ``; both by non-linear least squares
+    (:func:`scipy.optimize.curve_fit`), whose covariance gives the 95 % interval of the
+    first year's growth (``scenario.rate_interval``).
 
     Examples
     --------
@@ -412,45 +424,57 @@ def fit_growth(
     >>> round(fit.scenario.rate, 3), round(fit.scenario.decay, 3)
     (0.8, 0.25)
     """
+    from scipy.optimize import curve_fit
+
     y, v = _check_series(years, values)
     t = y - y[0]
     logv = np.log(v)
+    slope, intercept = np.polyfit(t, logv, 1)
 
-    def solve(shape: np.ndarray) -> tuple[np.ndarray, float]:
-        design = np.column_stack([np.ones_like(t), shape])
-        coef, *_ = np.linalg.lstsq(design, logv, rcond=None)
-        resid = logv - design @ coef
-        return coef, float(np.sqrt(np.mean(resid**2)))
+    def constant(t: NDArray[np.float64], a: float, g: float) -> NDArray[np.float64]:
+        return a + g * t
+
+    def decaying(t: NDArray[np.float64], a: float, g: float, lam: float) -> NDArray[np.float64]:
+        return a + g * -np.expm1(-lam * t) / lam
 
     if kind == "constant":
-        coef, rmse = solve(t)
-        scenario = GrowthScenario(name or "fitted constant", math.expm1(coef[1]))
+        params, cov = curve_fit(constant, t, logv, p0=(intercept, slope))
+        model = constant
     elif kind == "decaying":
-
-        def shape(lam: float) -> np.ndarray:
-            return (1 - np.exp(-lam * t)) / lam
-
-        grid = np.geomspace(1e-3, 5, 200)
-        errors = [solve(shape(lam))[1] for lam in grid]
-        i = int(np.argmin(errors))
-        lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
-        phi = (math.sqrt(5) - 1) / 2
-        for _ in range(100):
-            a, b = hi - phi * (hi - lo), lo + phi * (hi - lo)
-            if solve(shape(a))[1] < solve(shape(b))[1]:
-                hi = b
-            else:
-                lo = a
-        lam = float((lo + hi) / 2)
-        coef, rmse = solve(shape(lam))
-        scenario = GrowthScenario(
-            name or "fitted decaying", math.expm1(coef[1]), kind="decaying", decay=lam
+        if y.size < 4:
+            raise ConfigError("a decaying fit to levels needs at least four observations")
+        # Start from the log-linear fit and a moderate decay; the decay must stay > 0.
+        params, cov = curve_fit(
+            decaying,
+            t,
+            logv,
+            p0=(intercept, max(slope, 1e-3) * 1.5, 0.2),
+            bounds=([-np.inf, 0.0, 1e-6], [np.inf, np.inf, 50.0]),
+            maxfev=20_000,
         )
+        model = decaying
     else:
         raise ConfigError(f"fit kind must be 'constant' or 'decaying', got {kind!r}")
-    base_value = float(math.exp(coef[0]))
+    rmse = float(np.sqrt(np.mean((logv - model(t, *params)) ** 2)))
+    interval = _interval(float(params[1]), float(cov[1, 1]))
+    scenario = GrowthScenario(
+        name or f"fitted {kind}",
+        math.expm1(float(params[1])),
+        kind=kind,
+        decay=float(params[2]) if kind == "decaying" else 0.0,
+        rate_interval=interval,
+    )
+    base_value = float(math.exp(params[0]))
     fitted = pd.DataFrame({"year": y, "observed": v, "fitted": base_value * scenario.factor(t)})
     return GrowthFit(scenario, float(y[0]), base_value, rmse, fitted)
+
+
+def _interval(log_rate: float, variance: float) -> tuple[float, float] | None:
+    """95 % interval of ``expm1(log_rate)`` from the variance of ``log_rate``."""
+    if not (math.isfinite(variance) and variance >= 0):
+        return None
+    half = _Z95 * math.sqrt(variance)
+    return (math.expm1(log_rate - half), math.expm1(log_rate + half))
 
 
 def danish_mobile_growth() -> pd.DataFrame:
@@ -480,20 +504,25 @@ def fit_growth_rates(
     *,
     kind: GrowthKind = "decaying",
     name: str | None = None,
+    start_year: float | None = None,
 ) -> GrowthScenario:
     """Fit a growth scenario to observed annual growth rates (not levels).
 
     ``rates[i]`` is the growth over a year centred on ``years[i]``. ``constant`` takes
-    the mean continuous rate; ``decaying`` fits ``ln(ln(1 + r)) = ln g0 - λ t``, i.e. a
-    continuous growth rate that falls exponentially. The scenario starts at
-    ``years[0]``.
+    the mean continuous rate; ``decaying`` fits ``ln(ln(1 + r)) = ln g0 - λ t`` (a
+    continuous growth rate that falls exponentially) by least squares
+    (:func:`scipy.optimize.curve_fit`). The scenario starts at ``start_year`` (the
+    first observation by default) and carries the 95 % interval of its first year's
+    growth (``rate_interval``), from the fit's standard errors.
 
     Examples
     --------
     >>> s = fit_growth_rates([2015, 2016, 2017], [0.5, 0.5, 0.5], kind="constant")
-    >>> round(s.rate, 6)
-    0.5
+    >>> round(s.rate, 6), [round(v, 6) for v in s.rate_interval]
+    (0.5, [0.5, 0.5])
     """
+    from scipy.optimize import curve_fit
+
     y = np.asarray(years, dtype=np.float64)
     r = np.asarray(rates, dtype=np.float64)
     if y.size == 0 or y.size != r.size:
@@ -503,20 +532,42 @@ def fit_growth_rates(
     if (r <= -1).any() or not np.isfinite(r).all():
         raise ConfigError("growth rates must be finite and above -100 %")
     g = np.log1p(r)
+    start = float(y[0]) if start_year is None else float(start_year)
     if kind == "constant":
-        return GrowthScenario(name or "fitted constant", math.expm1(float(g.mean())))
+        variance = float(g.var(ddof=1) / g.size) if g.size > 1 else math.nan
+        return GrowthScenario(
+            name or "fitted constant",
+            math.expm1(float(g.mean())),
+            rate_interval=_interval(float(g.mean()), variance),
+        )
     if kind != "decaying":
         raise ConfigError(f"fit kind must be 'constant' or 'decaying', got {kind!r}")
     if (g <= 0).any() or y.size < 2:
         raise ConfigError("a decaying fit needs at least two positive growth rates")
-    slope, intercept = np.polyfit(y - y[0], np.log(g), 1)
+    t = y - y[0]
+
+    def line(t: NDArray[np.float64], log_g0: float, decay: float) -> NDArray[np.float64]:
+        return log_g0 - decay * t
+
+    slope, intercept = np.polyfit(t, np.log(g), 1)
     if slope >= 0:
         raise ConfigError("the growth rates do not fall over time: fit kind='constant'")
+    (log_g0, decay), cov = curve_fit(line, t, np.log(g), p0=(intercept, -slope))
+    # The continuous rate at the start: ln g(s) = ln g0 - decay * s, linear in the two
+    # parameters, so its variance follows from their covariance.
+    s = start - float(y[0])
+    log_g = log_g0 - decay * s
+    variance = float(cov[0, 0] + s * s * cov[1, 1] - 2 * s * cov[0, 1])
+    interval = None
+    if math.isfinite(variance) and variance >= 0:
+        half = _Z95 * math.sqrt(variance)
+        interval = (math.expm1(math.exp(log_g - half)), math.expm1(math.exp(log_g + half)))
     return GrowthScenario(
         name or "fitted decaying",
-        math.expm1(math.exp(intercept)),
+        math.expm1(math.exp(log_g)),
         kind="decaying",
-        decay=-float(slope),
+        decay=float(decay),
+        rate_interval=interval,
     )
 
 
@@ -533,8 +584,9 @@ def fit_danish_mobile_growth(
     >>> s = fit_danish_mobile_growth()
     >>> s.kind, round(s.rate, 2), round(s.decay, 2)
     ('decaying', 0.74, 0.12)
-    >>> round(fit_danish_mobile_growth(start_year=2026).rate, 2)
-    0.15
+    >>> later = fit_danish_mobile_growth(start_year=2026)
+    >>> round(later.rate, 2), [round(v, 2) for v in later.rate_interval]
+    (0.15, [0.06, 0.39])
 
     The taskforce's 50 % beside the fitted curve, for the demo region (about 405,000
     households at 40 GB a month in 2026), in 2035:
@@ -551,7 +603,4 @@ def fit_danish_mobile_growth(
     centres = (data["period_start"] + data["period_end"]) / 2
     rates = (data["growth_low"] + data["growth_high"]) / 2
     name = f"fitted {kind} (Danish series)"
-    scenario = fit_growth_rates(centres, rates, kind=kind, name=name)
-    if start_year is not None:
-        scenario = scenario.shifted(start_year - float(centres.iloc[0]))
-    return scenario
+    return fit_growth_rates(centres, rates, kind=kind, name=name, start_year=start_year)

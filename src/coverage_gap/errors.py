@@ -74,8 +74,11 @@ class CoverageGapError(Exception):
     """Base class of every error coverage_gap raises on purpose."""
 
 
-class InputError(CoverageGapError):
-    """One or more inputs are unusable; ``problems`` lists every problem found."""
+class InputError(CoverageGapError, ValueError):
+    """One or more inputs are unusable; ``problems`` lists every problem found.
+
+    A :class:`ValueError` too, so that ``except ValueError`` catches it.
+    """
 
     def __init__(self, problems: Sequence[Problem] | Problem | str, source: str = "input"):
         if isinstance(problems, str):
@@ -104,11 +107,27 @@ class RasterError(InputError):
     """A signal raster cannot be used (no CRS, no overlap with the households, ...)."""
 
 
-class ConfigError(CoverageGapError):
+class OfferMatchError(InputError):
+    """An offer table matches too few households: probably keyed on the wrong column."""
+
+
+class AssignmentError(InputError):
+    """Too few households lie in (or near) any municipality: swapped axes or a wrong CRS."""
+
+
+class ConfigError(CoverageGapError, ValueError):
     """The run configuration (TOML or arguments) is incomplete or contradictory."""
 
 
-class ReconciliationError(CoverageGapError):
+class OutputError(CoverageGapError, OSError):
+    """An output cannot be written (folder, permissions, disk space, an input in the way)."""
+
+
+class FetchError(CoverageGapError, OSError):
+    """A download failed (offline, wrong address, checksum mismatch)."""
+
+
+class ReconciliationError(CoverageGapError, RuntimeError):
     """Totals do not reconcile with the input: a bug, never a user error."""
 
 

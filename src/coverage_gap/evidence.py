@@ -19,19 +19,181 @@ from numpy.typing import NDArray
 
 from . import schema as S
 from .assign import (
+    DEFAULT_MIN_LOCATED_SHARE,
     DEFAULT_TOLERANCE_M,
     MunicipalityIndex,
     as_index,
     assign_municipalities,
     check_crs,
+    check_located,
+    unplaced,
 )
-from .errors import ConfigError, Problem, RasterError
+from .errors import ConfigError, OfferMatchError, Problem, RasterError
 from .geo import points_in_polygons, raster_cells, sample_raster
-from .keys import match_keys
-from .layers import SignalRaster, household_table, household_xy
+from .keys import match_keys_normalized
+from .layers import SampledSignal, SignalRaster, household_table, household_xy
 
 #: Ids of unmatched offers listed in warnings.
 _SHOWN = 5
+
+
+#: Default of the smallest share of addresses an offer table must match (see :class:`OfferMatch`).
+DEFAULT_MIN_MATCH_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class OfferMatch:
+    """How one offer table met the households: reported with every run.
+
+    A table keyed on the wrong column (a street code instead of the address id) matches
+    almost no household and would make everyone "unserved"; the share of addresses that
+    found at least one offer row is therefore always reported, and a table that matches
+    fewer than ``min_share`` of them stops the run (:meth:`check`).
+
+    Attributes
+    ----------
+    source
+        The offer table (a path, or ``"fixed offers"`` for an in-memory table).
+    offer_rows
+        Rows of the table.
+    unmatched_rows
+        Rows whose id is not a household's (they serve nobody counted).
+    normalized_rows
+        Rows that matched only after id normalisation (spaces, case of UUIDs, Unicode
+        form, leading zeros; see :func:`coverage_gap.keys.normalize_ids`).
+    ambiguous_rows
+        Rows whose id fits several household ids after normalisation (left unmatched).
+    addresses_matched, addresses
+        Addresses (household rows) with at least one offer row, and all addresses.
+    offer_id_column, household_id_column
+        The columns that were joined, as named in the files (when known).
+    unmatched_ids, household_ids
+        The first few offer ids that matched nothing, and the first few household ids.
+    normalized_ids
+        The first few offer ids that matched only after normalisation.
+
+    Examples
+    --------
+    >>> m = OfferMatch("o.csv", 10, 10, 0, 0, 0, 3, "vejkode", "address_id")
+    >>> m.share
+    0.0
+    >>> m.check(0.5)
+    Traceback (most recent call last):
+    ...
+    coverage_gap.errors.OfferMatchError: 1 problem in the input:
+      - o.csv, column 'vejkode': the offer table matches 0 of 3 addresses (0.0%), ...
+    """
+
+    source: str
+    offer_rows: int
+    unmatched_rows: int
+    normalized_rows: int
+    ambiguous_rows: int
+    addresses_matched: int
+    addresses: int
+    offer_id_column: str | None = None
+    household_id_column: str | None = None
+    unmatched_ids: tuple[str, ...] = ()
+    household_ids: tuple[str, ...] = ()
+    normalized_ids: tuple[str, ...] = ()
+
+    @property
+    def share(self) -> float:
+        """Share of addresses with at least one offer row (NaN without addresses)."""
+        return self.addresses_matched / self.addresses if self.addresses else float("nan")
+
+    def describe(self) -> str:
+        """One line for summaries: how many addresses found an offer row."""
+        return (
+            f"{self.source}: {self.addresses_matched:,} of {self.addresses:,} addresses "
+            f"({self.share:.1%}) found at least one offer row"
+        )
+
+    def check(self, min_share: float) -> None:
+        """Raise :class:`~coverage_gap.errors.OfferMatchError` when too few addresses matched.
+
+        An empty table is never refused here (validation reports it).
+        """
+        if self.offer_rows == 0 or not self.addresses or self.share >= min_share:
+            return
+        offer_col = self.offer_id_column or S.ADDRESS_ID
+        household_col = self.household_id_column or S.ADDRESS_ID
+        raise OfferMatchError(
+            Problem(
+                self.source,
+                f"the offer table matches {self.addresses_matched:,} of {self.addresses:,} "
+                f"addresses ({self.share:.1%}), fewer than the required {min_share:.0%}: its "
+                f"ids (column '{offer_col}', e.g. {list(self.unmatched_ids[:3])}) do not look "
+                f"like the households' ids (column '{household_col}', e.g. "
+                f"{list(self.household_ids[:3])})",
+                column=offer_col,
+                fix="name the column that holds the address id in both files (id = ...); if "
+                "the offer table really covers only part of the addresses, lower "
+                "min_offer_match_share in [checks] (min_match_share= in the API)",
+            )
+        )
+
+    def problems(self) -> list[Problem]:
+        """Warnings about rows that matched nothing, or only after normalisation."""
+        out = []
+        column = self.offer_id_column or S.ADDRESS_ID
+        if self.unmatched_rows:
+            out.append(
+                Problem(
+                    self.source,
+                    "offer rows refer to addresses that are not among the households; they "
+                    "are left out",
+                    column=column,
+                    rows=self.unmatched_ids,
+                    count=self.unmatched_rows,
+                    severity="warning",
+                    fix="expected when the offer table covers a larger area than the "
+                    f"households ({self.addresses_matched:,} of {self.addresses:,} addresses "
+                    "found an offer row); otherwise check that both use the same address ids",
+                )
+            )
+        if self.normalized_rows:
+            out.append(
+                Problem(
+                    self.source,
+                    "offer ids matched household ids only after normalisation (white space, "
+                    "upper/lower case of UUIDs, Unicode form or leading zeros); counted as "
+                    "matches",
+                    column=column,
+                    rows=self.normalized_ids,
+                    count=self.normalized_rows,
+                    severity="warning",
+                    fix="write the ids identically in both files to silence this warning",
+                )
+            )
+        if self.ambiguous_rows:
+            out.append(
+                Problem(
+                    self.source,
+                    "offer ids fit several household ids once spaces, case and leading zeros "
+                    "are ignored; left out",
+                    column=column,
+                    count=self.ambiguous_rows,
+                    severity="warning",
+                    fix="make the household ids distinct",
+                )
+            )
+        return out
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain form for the manifest."""
+        return {
+            "source": self.source,
+            "offer_rows": self.offer_rows,
+            "unmatched_rows": self.unmatched_rows,
+            "normalized_rows": self.normalized_rows,
+            "ambiguous_rows": self.ambiguous_rows,
+            "addresses_matched": self.addresses_matched,
+            "addresses": self.addresses,
+            "share": round(self.share, 6) if self.addresses else None,
+            "offer_id_column": self.offer_id_column,
+            "household_id_column": self.household_id_column,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,13 +205,13 @@ class MatchedOffers:
     position
         Position (0-based row) of the household in the household table.
     down_mbps, up_mbps
-        The offer's speeds (NaN when unknown).
+        The offer's speeds (NaN when unknown; a NaN download means the address is listed
+        but nothing is offered on that row).
     n_households
         Rows of the household table the positions refer to.
-    unmatched
-        Offer rows whose address id matches no household (they serve nobody counted).
-    unmatched_ids
-        The first few of those ids, for messages.
+    matches
+        How each offer table behind these offers met the households (empty for offers
+        from coverage polygons).
 
     Examples
     --------
@@ -67,8 +229,17 @@ class MatchedOffers:
     down_mbps: NDArray[np.float64]
     up_mbps: NDArray[np.float64]
     n_households: int
-    unmatched: int = 0
-    unmatched_ids: tuple[str, ...] = ()
+    matches: tuple[OfferMatch, ...] = ()
+
+    @property
+    def unmatched(self) -> int:
+        """Offer rows whose address id matches no household."""
+        return sum(m.unmatched_rows for m in self.matches)
+
+    @property
+    def unmatched_ids(self) -> tuple[str, ...]:
+        """The first few of those ids."""
+        return tuple(i for m in self.matches for i in m.unmatched_ids)[:_SHOWN]
 
     def qualifies(
         self, min_down: float | None, min_up: float | None, missing_upload: str
@@ -110,24 +281,12 @@ class MatchedOffers:
             np.concatenate([p.down_mbps for p in parts]),
             np.concatenate([p.up_mbps for p in parts]),
             parts[0].n_households,
-            sum(p.unmatched for p in parts),
-            tuple(i for p in parts for i in p.unmatched_ids)[:_SHOWN],
+            tuple(m for p in parts for m in p.matches),
         )
 
-    def problem(self, source: str) -> Problem | None:
-        """Return a warning naming the unmatched offers, or None when every offer matched."""
-        if not self.unmatched:
-            return None
-        return Problem(
-            source,
-            "offer rows refer to addresses that are not among the households; they are left out",
-            column=S.ADDRESS_ID,
-            rows=self.unmatched_ids,
-            count=self.unmatched,
-            severity="warning",
-            fix="normal when the offer table covers a larger area than the households; "
-            "otherwise check that both use the same address ids (DAR adgangsadresse UUIDs)",
-        )
+    def problems(self) -> list[Problem]:
+        """Warnings about the offer tables behind these offers (see :class:`OfferMatch`)."""
+        return [p for m in self.matches for p in m.problems()]
 
 
 def _best(position: NDArray[np.int64], values: NDArray[np.float64], n: int) -> NDArray[np.float64]:
@@ -139,8 +298,21 @@ def _best(position: NDArray[np.int64], values: NDArray[np.float64], n: int) -> N
     return best
 
 
-def match_offers(offers: pd.DataFrame, households: pd.DataFrame) -> MatchedOffers:
+def match_offers(
+    offers: pd.DataFrame,
+    households: pd.DataFrame,
+    *,
+    min_match_share: float = DEFAULT_MIN_MATCH_SHARE,
+    source: str | None = None,
+) -> MatchedOffers:
     """Join an offer table (several rows per address allowed) to the households.
+
+    Ids are compared byte for byte, then, for the rest, after normalisation (see
+    :func:`coverage_gap.keys.match_keys_normalized`); rows that matched only so are
+    reported. The share of addresses that found at least one offer row is recorded in
+    :attr:`MatchedOffers.matches`, and a table that matches fewer than
+    ``min_match_share`` of the addresses is refused: it is almost certainly keyed on
+    the wrong column, and would make every address look unserved.
 
     Parameters
     ----------
@@ -148,12 +320,20 @@ def match_offers(offers: pd.DataFrame, households: pd.DataFrame) -> MatchedOffer
         Canonical offer table: ``address_id``, ``down_mbps``, ``up_mbps``.
     households
         Canonical household table; positions refer to its rows in order.
+    min_match_share
+        Smallest acceptable share of addresses with at least one offer row; lower it
+        (down to 0) on purpose when the table covers only part of the addresses.
+    source
+        Name used in messages; ``offers.attrs["source"]`` by default.
 
     Returns
     -------
     MatchedOffers
-        Offers whose ``address_id`` is a household's, with the count and first ids of
-        those that are not.
+
+    Raises
+    ------
+    OfferMatchError
+        When the table matches fewer than ``min_match_share`` of the addresses.
 
     Examples
     --------
@@ -161,22 +341,40 @@ def match_offers(offers: pd.DataFrame, households: pd.DataFrame) -> MatchedOffer
     >>> o = pd.DataFrame({"address_id": ["b", "zz"], "down_mbps": [1000.0, 50.0],
     ...                   "up_mbps": [1000.0, 10.0]})
     >>> m = match_offers(o, h)
-    >>> m.position.tolist(), m.unmatched, m.unmatched_ids
-    ([1], 1, ('zz',))
+    >>> m.position.tolist(), m.unmatched, m.unmatched_ids, m.matches[0].share
+    ([1], 1, ('zz',), 0.5)
     """
-    rows, positions = match_keys(offers[S.ADDRESS_ID], households[S.ADDRESS_ID])
-    unmatched, unmatched_ids = 0, ()
+    name = source or offers.attrs.get("source") or "offers"
+    found = match_keys_normalized(offers[S.ADDRESS_ID], households[S.ADDRESS_ID])
+    rows, positions = found.rows, found.positions
+    ids = offers[S.ADDRESS_ID]
+    missing = np.empty(0, dtype=np.int64)
     if rows.size != len(offers):
-        found = np.zeros(len(offers), dtype=bool)
-        found[rows] = True
-        missing = np.flatnonzero(~found)
-        unmatched = int(missing.size)
-        unmatched_ids = tuple(
-            str(i) for i in offers[S.ADDRESS_ID].iloc[missing[:_SHOWN]].to_numpy(object)
-        )
-    return MatchedOffers(
-        positions, *_speeds(offers, rows), len(households), unmatched, unmatched_ids
+        hit = np.zeros(len(offers), dtype=bool)
+        hit[rows] = True
+        missing = np.flatnonzero(~hit)
+    listed = np.zeros(len(households), dtype=bool)
+    listed[positions] = True
+    match = OfferMatch(
+        source=name,
+        offer_rows=len(offers),
+        unmatched_rows=int(missing.size),
+        normalized_rows=int(found.normalized.size),
+        ambiguous_rows=int(found.ambiguous.size),
+        addresses_matched=int(listed.sum()),
+        addresses=len(households),
+        offer_id_column=offers.attrs.get("id_column"),
+        household_id_column=households.attrs.get("id_column"),
+        unmatched_ids=_ids(ids, missing),
+        household_ids=_ids(households[S.ADDRESS_ID], np.arange(min(len(households), _SHOWN))),
+        normalized_ids=_ids(ids, found.normalized),
     )
+    match.check(min_match_share)
+    return MatchedOffers(positions, *_speeds(offers, rows), len(households), (match,))
+
+
+def _ids(values: pd.Series, rows: NDArray[np.int64]) -> tuple[str, ...]:
+    return tuple(str(i) for i in values.iloc[rows[:_SHOWN]].to_numpy(object))
 
 
 def offers_in_areas(
@@ -225,12 +423,16 @@ def _points_in(
     return points_in_polygons(*household_xy(table), np.asarray(areas.geometry.array, dtype=object))
 
 
-def best_signal(households: pd.DataFrame, rasters: Iterable[SignalRaster]) -> pd.Series:
+def best_signal(
+    households: pd.DataFrame, rasters: Iterable[SignalRaster | SampledSignal]
+) -> pd.Series:
     """Best signal (dBm) over operator rasters at each household; NaN = no signal.
 
     Each raster gives the value of the cell that contains the point; nodata or outside
     the raster means no signal from that operator. ``rasters`` may be a generator, so
-    that only one raster is in memory at a time.
+    that only one raster is in memory at a time, and may hold signals already sampled
+    at the households (:func:`coverage_gap.io.raster.sample_signal_raster`). Values are
+    kept at the precision they are stored in (float64 when any raster is float64).
 
     Raises
     ------
@@ -250,21 +452,30 @@ def best_signal(households: pd.DataFrame, rasters: Iterable[SignalRaster]) -> pd
     """
     table = household_table(households)
     x, y = household_xy(table)
-    best = np.full(len(table), np.nan, dtype=np.float32)
+    best = np.full(len(table), np.nan, dtype=np.float64)
     grid: tuple[object, ...] = ()
     cells = np.empty(0, dtype=np.int64)
     for raster in rasters:
-        check_crs(table, raster.crs, "raster", raster.source, RasterError)
-        if grid != (raster.transform, raster.values.shape):
-            grid = (raster.transform, raster.values.shape)
-            cells = raster_cells(x, y, raster.transform, raster.values.shape)
-        values = sample_raster(x, y, raster.values, raster.transform, cells=cells)
-        if np.isnan(values).all() and not _overlaps(raster, x, y):
+        if isinstance(raster, SampledSignal):
+            if len(raster.values) != len(table):
+                raise ConfigError(
+                    f"{raster.source}: sampled at {len(raster.values)} points, the household "
+                    f"table has {len(table)}"
+                )
+            values, overlaps, bounds = raster.values, raster.overlaps, raster.bounds
+        else:
+            check_crs(table, raster.crs, "raster", raster.source, RasterError)
+            if grid != (raster.transform, raster.values.shape):
+                grid = (raster.transform, raster.values.shape)
+                cells = raster_cells(x, y, raster.transform, raster.values.shape)
+            values = sample_raster(x, y, raster.values, raster.transform, cells=cells)
+            overlaps, bounds = _overlaps(raster, x, y), raster.bounds
+        if np.isnan(values).all() and not overlaps:
             raise RasterError(
                 Problem(
                     raster.source,
-                    f"the raster {raster.name!r} (bounds {raster.bounds}) overlaps none of "
-                    "the households",
+                    f"the raster {raster.name!r} (bounds {tuple(round(v) for v in bounds)}) "
+                    "overlaps none of the households",
                     fix="check that the raster covers the study area and is in the same CRS",
                 )
             )
@@ -285,7 +496,7 @@ class MobileEvidence:
     ----------
     signal_dbm
         Best signal over rasters and coverage polygons that carry ``signal_dbm``
-        (float32, NaN without signal).
+        (float64, NaN without signal).
     covered
         Inside a coverage polygon that carries neither signal nor speeds (such a
         polygon means "covered"); None without polygons.
@@ -295,7 +506,7 @@ class MobileEvidence:
         Which kinds of evidence were given: ``"raster"``, ``"areas"``, ``"offers"``.
     """
 
-    signal_dbm: NDArray[np.float32]
+    signal_dbm: NDArray[np.float64]
     covered: NDArray[np.bool_] | None
     speeds: MatchedOffers | None
     sources: frozenset[str]
@@ -320,9 +531,9 @@ def mobile_evidence(
     table = household_table(households)
     n = len(table)
     sources: set[str] = set()
-    signal = np.full(n, np.nan, dtype=np.float32)
+    signal = np.full(n, np.nan, dtype=np.float64)
     if signal_dbm is not None:
-        signal = np.array(signal_dbm, dtype=np.float32)
+        signal = np.array(signal_dbm, dtype=np.float64)
         sources.add("raster")
     covered = None
     parts: list[MatchedOffers] = []
@@ -332,7 +543,7 @@ def mobile_evidence(
         pts, polys = _points_in(table, areas)
         if "signal_dbm" in areas:
             area_signal = areas["signal_dbm"].to_numpy(np.float64, na_value=np.nan)[polys]
-            np.fmax.at(signal, pts, area_signal.astype(np.float32))
+            np.fmax.at(signal, pts, area_signal)
         if S.DOWN in areas:
             parts.append(_area_offers(areas, pts, polys, n))
         if "signal_dbm" not in areas and S.DOWN not in areas:
@@ -381,25 +592,37 @@ class Evidence:
     mobile_up_mbps: NDArray[np.float64]
     problems: tuple[Problem, ...] = ()
 
+    @property
+    def offer_matches(self) -> dict[str, tuple[OfferMatch, ...]]:
+        """How each offer table met the households, for ``"fixed"`` and ``"mobile"``."""
+        return {
+            "fixed": self.fixed.matches if self.fixed is not None else (),
+            "mobile": self.mobile.speeds.matches if self.mobile.speeds is not None else (),
+        }
+
 
 def _matched(
     offers: pd.DataFrame | MatchedOffers,
     table: pd.DataFrame,
     what: str,
     problems: list[Problem],
+    min_match_share: float,
 ) -> MatchedOffers:
     if isinstance(offers, MatchedOffers):
-        # Whoever matched them has reported their unmatched rows.
+        # Whoever matched them has checked and reported them.
         if offers.n_households != len(table):
             raise ConfigError(
                 f"the matched {what} offers refer to {offers.n_households} households, the "
                 f"household table has {len(table)}; match them to this table with match_offers"
             )
         return offers
-    matched = match_offers(offers, table)
-    problem = matched.problem(f"{what} offers")
-    if problem is not None:
-        problems.append(problem)
+    matched = match_offers(
+        offers,
+        table,
+        min_match_share=min_match_share,
+        source=offers.attrs.get("source") or f"{what} offers",
+    )
+    problems.extend(matched.problems())
     return matched
 
 
@@ -414,14 +637,17 @@ def best_speeds(
 
 def gather_evidence(
     households: pd.DataFrame | gpd.GeoDataFrame,
-    municipalities: gpd.GeoDataFrame | MunicipalityIndex,
+    municipalities: gpd.GeoDataFrame | MunicipalityIndex | None,
     *,
     fixed_offers: pd.DataFrame | MatchedOffers | None = None,
     fixed_areas: gpd.GeoDataFrame | None = None,
-    mobile_rasters: Iterable[SignalRaster] = (),
+    mobile_rasters: Iterable[SignalRaster | SampledSignal] = (),
     mobile_areas: gpd.GeoDataFrame | None = None,
     mobile_offers: pd.DataFrame | MatchedOffers | None = None,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
+    min_match_share: float = DEFAULT_MIN_MATCH_SHARE,
+    min_located_share: float = DEFAULT_MIN_LOCATED_SHARE,
+    assignment: pd.DataFrame | None = None,
 ) -> Evidence:
     """Locate every household and collect its fixed and mobile evidence.
 
@@ -431,21 +657,44 @@ def gather_evidence(
         Canonical household table (or GeoDataFrame of points).
     municipalities
         Canonical municipality layer, or a :class:`~coverage_gap.assign.MunicipalityIndex`
-        built from one (reuse it across runs on the same boundaries).
+        built from one (reuse it across runs on the same boundaries); None to judge
+        service only, without placing the households (every one is then
+        ``"unassigned"``, or ``"invalid"`` without a point).
     fixed_offers, mobile_offers
         Offer tables keyed by ``address_id``, or offers already matched to these
         households (:func:`match_offers`).
     fixed_areas, mobile_areas
-        Coverage polygons (see :func:`coverage_gap.classify.fixed_service` and
-        :func:`coverage_gap.classify.mobile_service` for their columns).
+        Coverage polygons: fixed ones with ``down_mbps`` (and ``up_mbps``); mobile ones
+        with ``signal_dbm`` (compared with the signal threshold), ``down_mbps``/``up_mbps``
+        (the speed thresholds), or neither (covered). A point inside or on the edge gets
+        the polygon's offer.
     mobile_rasters
         Operator signal rasters; may be a generator (one raster in memory at a time).
     tolerance_m
         See :func:`~coverage_gap.assign.assign_municipalities`.
+    min_match_share
+        Smallest share of addresses each offer table must match (see
+        :func:`match_offers`); lower it on purpose for a table that covers only part of
+        the addresses.
+    min_located_share
+        Smallest share of addresses that must lie in or near a municipality (see
+        :func:`~coverage_gap.assign.check_located`).
+    assignment
+        The households' municipalities, when already computed with
+        :func:`~coverage_gap.assign.assign_municipalities` on the same index and
+        tolerance (and checked); computed here otherwise.
 
     Returns
     -------
     Evidence
+
+    Raises
+    ------
+    OfferMatchError
+        An offer table matches fewer than ``min_match_share`` of the addresses.
+    AssignmentError
+        Fewer than ``min_located_share`` of the addresses lie in or near a municipality
+        (swapped axes, a wrong CRS).
 
     Examples
     --------
@@ -466,12 +715,21 @@ def gather_evidence(
     [False, True]
     """
     table = household_table(households)
-    index = as_index(municipalities)
-    assignment = assign_municipalities(table, index, tolerance_m=tolerance_m)
-    problems: list[Problem] = []
+    index = None if municipalities is None else as_index(municipalities)
+    if assignment is None and index is None:
+        assignment = unplaced(table)
+    elif assignment is None:
+        assert index is not None
+        assignment = assign_municipalities(table, index, tolerance_m=tolerance_m)
+        check_located(table, assignment, index, min_share=min_located_share)
+    elif len(assignment) != len(table):
+        raise ConfigError(
+            f"the assignment has {len(assignment)} rows, the household table {len(table)}"
+        )
+    problems: list[Problem] = list(index.problems) if index is not None else []
     fixed_parts = []
     if fixed_offers is not None:
-        fixed_parts.append(_matched(fixed_offers, table, "fixed", problems))
+        fixed_parts.append(_matched(fixed_offers, table, "fixed", problems, min_match_share))
     if fixed_areas is not None:
         fixed_parts.append(offers_in_areas(table, fixed_areas, what="fixed"))
     fixed = MatchedOffers.concat(fixed_parts)
@@ -484,7 +742,7 @@ def gather_evidence(
         areas=mobile_areas,
         offers=None
         if mobile_offers is None
-        else _matched(mobile_offers, table, "mobile", problems),
+        else _matched(mobile_offers, table, "mobile", problems, min_match_share),
     )
     n = len(table)
     return Evidence(
@@ -498,6 +756,8 @@ def gather_evidence(
     )
 
 
-def _chain(first: SignalRaster, rest: Iterable[SignalRaster]) -> Iterable[SignalRaster]:
+def _chain(
+    first: SignalRaster | SampledSignal, rest: Iterable[SignalRaster | SampledSignal]
+) -> Iterable[SignalRaster | SampledSignal]:
     yield first
     yield from rest

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .errors import CoverageGapError
+from .errors import FetchError
 from .io._common import sha256 as file_sha256
 
 
@@ -47,10 +47,6 @@ SOURCES: dict[str, Source] = {
     )
 }
 """Known files; any other URL can be fetched by giving it instead of a name."""
-
-
-class FetchError(CoverageGapError):
-    """A download failed (offline, server error, checksum mismatch)."""
 
 
 def fetch(

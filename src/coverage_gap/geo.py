@@ -388,12 +388,15 @@ def sample_raster(
     transform: Affine,
     *,
     cells: IntArray | None = None,
-) -> NDArray[np.float32]:
+) -> NDArray[np.floating]:
     """Value of the raster cell that contains each point; NaN outside or at nodata.
 
-    Cell lookup is by array indexing through the inverse affine transform (the
-    convention of ``rasterio``'s ``index``: row and column are floored), so sampling
-    millions of points costs a few array operations.
+    Values keep the raster's float type (float64 stays float64: thresholds are compared
+    at the precision the values are stored in).
+
+    Cell lookup is by array indexing through the inverse affine transform (see
+    :func:`raster_cells` for points on cell borders), so sampling millions of points
+    costs a few array operations.
 
     Parameters
     ----------
@@ -416,7 +419,9 @@ def sample_raster(
     """
     flat = raster_cells(x, y, transform, values.shape) if cells is None else cells
     # take() on clipped indices, then NaN outside: cheaper than boolean-mask indexing.
-    out = values.ravel().take(np.maximum(flat, 0)).astype(np.float32, copy=False)
+    out = values.ravel().take(np.maximum(flat, 0))
+    if out.dtype.kind != "f":
+        out = out.astype(np.float64)
     out[flat < 0] = np.nan
     return out
 
@@ -426,7 +431,11 @@ def raster_cells(
 ) -> IntArray:
     """Flat index (row * width + col) of the cell that contains each point; -1 outside.
 
-    Operator rasters usually share one grid: compute this once and index every band.
+    A point on a cell border belongs to the cell to its east and to its south, whatever
+    the raster's orientation (for a north-up raster this is ``rasterio``'s ``index``
+    convention: row and column floored), so a south-up copy of a raster gives the same
+    values. Operator rasters usually share one grid: compute this once and index every
+    band.
 
     Examples
     --------
@@ -434,12 +443,21 @@ def raster_cells(
     >>> raster_cells(np.array([5.0, 15.0, 25.0]), np.array([15.0, 5.0, 5.0]),
     ...              Affine(10, 0, 0, 0, -10, 20), (2, 2)).tolist()
     [0, 3, -1]
+    >>> raster_cells(np.array([5.0, 15.0]), np.array([10.0, 5.0]),
+    ...              Affine(10, 0, 0, 0, 10, 0), (2, 2)).tolist()  # south-up: row 0 is south
+    [0, 1]
     """
     inverse = ~transform
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    col = np.floor(inverse.a * x + inverse.b * y + inverse.c)
-    row = np.floor(inverse.d * x + inverse.e * y + inverse.f)
+    col = inverse.a * x + inverse.b * y + inverse.c
+    row = inverse.d * x + inverse.e * y + inverse.f
+    if transform.b == 0 and transform.d == 0:
+        # Axis-aligned: borders go east and south in every orientation.
+        col = np.floor(col) if transform.a > 0 else np.ceil(col) - 1
+        row = np.floor(row) if transform.e < 0 else np.ceil(row) - 1
+    else:
+        col, row = np.floor(col), np.floor(row)
     height, width = shape
     inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
     return np.where(inside, row * width + col, -1).astype(np.int64)

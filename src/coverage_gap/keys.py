@@ -4,15 +4,27 @@ Address ids are 36-character UUIDs in Danish data. Hash joins on such strings co
 seconds in pandas or pyarrow at national scale and a fraction of a second in DuckDB's
 parallel hash join, so both operations run as DuckDB queries over Arrow arrays
 (zero-copy from pandas' Arrow-backed strings).
+
+How ids are compared (:func:`match_keys_normalized`): byte for byte first; the keys
+that find no partner are then compared after one documented normalisation
+(:func:`normalize_ids`): surrounding white space trimmed, Unicode NFC, UUIDs
+case-insensitive, and leading zeros ignored when *both* sides hold only digits. Keys
+that match only after normalisation are counted, so that the caller can report them.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
+
+_UUID = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+_DIGITS = r"^[0-9]+$"
 
 
 def _as_arrow_strings(values: pd.Series | pd.Index | NDArray[np.object_]) -> pa.Array:
@@ -84,3 +96,96 @@ def duplicated_keys(keys: pd.Series | pd.Index, *, limit: int = 5) -> tuple[int,
     finally:
         con.close()
     return int(sum(n for _, n in rows)), [k for k, _ in rows[:limit]]
+
+
+def normalize_ids(values: pa.Array, *, numeric: bool = False) -> pa.Array:
+    """Ids in the form in which coverage_gap compares them when the raw ids differ.
+
+    Surrounding white space is trimmed, text is brought to Unicode NFC, UUIDs are
+    lower-cased (they are case-insensitive by definition), and with ``numeric=True``
+    (both sides of a join hold only digits) leading zeros are dropped, so that
+    ``"001"`` matches ``1``.
+
+    Examples
+    --------
+    >>> normalize_ids(pa.array([" a1 ", "0A3F5081-10E6-32B8-E044-0003BA298018", "Å"])).to_pylist()
+    ['a1', '0a3f5081-10e6-32b8-e044-0003ba298018', 'Å']
+    >>> normalize_ids(pa.array(["007", "0", "10"]), numeric=True).to_pylist()
+    ['7', '0', '10']
+    """
+    text = pc.utf8_trim_whitespace(_as_arrow_strings(values))
+    if not pc.all(pc.fill_null(pc.string_is_ascii(text), True)).as_py():
+        text = pc.utf8_normalize(text, "NFC")
+    text = pc.if_else(pc.match_substring_regex(text, _UUID), pc.utf8_lower(text), text)
+    if numeric:
+        text = pc.replace_substring_regex(text, r"^0+([0-9])", r"\1")
+    return text
+
+
+def _all_digits(values: pa.Array) -> bool:
+    trimmed = pc.utf8_trim_whitespace(values)
+    return bool(pc.all(pc.fill_null(pc.match_substring_regex(trimmed, _DIGITS), True)).as_py())
+
+
+@dataclass(frozen=True)
+class KeyMatch:
+    """Result of :func:`match_keys_normalized`.
+
+    Attributes
+    ----------
+    rows, positions
+        For every matched key: its row and the position of its partner.
+    normalized
+        Rows that matched only after normalisation (a subset of ``rows``).
+    ambiguous
+        Rows whose normalised key fits several index keys (left unmatched).
+    """
+
+    rows: NDArray[np.int64]
+    positions: NDArray[np.int64]
+    normalized: NDArray[np.int64]
+    ambiguous: NDArray[np.int64]
+
+
+def match_keys_normalized(keys: pd.Series | pd.Index, index_keys: pd.Series | pd.Index) -> KeyMatch:
+    """Match keys byte for byte, then the rest after :func:`normalize_ids`.
+
+    ``index_keys`` must be unique as they are; after normalisation several of them may
+    coincide (``"a"`` and ``" a"``): keys that fit such a group stay unmatched and are
+    reported as ``ambiguous``.
+
+    Examples
+    --------
+    >>> m = match_keys_normalized(pd.Series(["a", " b", "007", "x"]), pd.Series(["7", "a", "b"]))
+    >>> sorted(zip(m.rows.tolist(), m.positions.tolist())), m.normalized.tolist()
+    ([(0, 1), (1, 2)], [1])
+
+    ``"007"`` does not match ``"7"`` here: the keys ``"a"`` and ``"b"`` are not digits,
+    so ids are not compared as numbers.
+    """
+    rows, positions = match_keys(keys, index_keys)
+    n = len(keys)
+    empty = np.empty(0, dtype=np.int64)
+    if rows.size == n:
+        return KeyMatch(rows, positions, empty, empty)
+    found = np.zeros(n, dtype=bool)
+    found[rows] = True
+    rest = np.flatnonzero(~found)
+    left = _as_arrow_strings(keys).take(pa.array(rest))
+    right = _as_arrow_strings(index_keys)
+    numeric = _all_digits(left) and _all_digits(right)
+    left = normalize_ids(left, numeric=numeric)
+    right = normalize_ids(right, numeric=numeric)
+    # Index keys that coincide after normalisation cannot be told apart: leave them out.
+    counts = pc.value_counts(right)
+    repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    unique_right = pc.if_else(pc.is_in(right, value_set=repeated), None, right)
+    extra_rows, extra_positions = match_keys(left, unique_right)
+    extra_rows = rest[extra_rows]
+    ambiguous = rest[np.asarray(pc.is_in(left, value_set=repeated).to_numpy(zero_copy_only=False))]
+    return KeyMatch(
+        np.concatenate([rows, extra_rows]),
+        np.concatenate([positions, extra_positions]),
+        np.sort(extra_rows),
+        np.sort(ambiguous),
+    )

@@ -8,6 +8,8 @@ notebook can pass whatever it has.
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -16,7 +18,7 @@ import pandas as pd
 import shapely
 from affine import Affine
 from numpy.typing import NDArray
-from pyproj import CRS
+from pyproj import CRS, Proj, Transformer
 
 from . import schema as S
 from .errors import CRSError, Problem, SchemaError
@@ -69,6 +71,32 @@ class SignalRaster:
             float(np.max(corners_x)),
             float(np.max(corners_y)),
         )
+
+
+@dataclass(frozen=True, eq=False)
+class SampledSignal:
+    """One operator's signal already sampled at each household (dBm; NaN = no signal).
+
+    Made by :func:`coverage_gap.io.raster.sample_signal_raster`, which reads only the
+    parts of a raster that the households need.
+
+    Attributes
+    ----------
+    name, source
+        Operator name and file.
+    values
+        One value per household, in household order (float32 or float64, as stored).
+    overlaps
+        Whether the raster's extent overlaps the households' at all.
+    bounds
+        (xmin, ymin, xmax, ymax) of the raster.
+    """
+
+    name: str
+    source: str
+    values: NDArray[np.floating]
+    overlaps: bool
+    bounds: tuple[float, float, float, float]
 
 
 def point_coordinates(
@@ -136,7 +164,7 @@ def household_table(
         table = pd.DataFrame(households.drop(columns=households.geometry.name))
         table[S.X] = x
         table[S.Y] = y
-        table.attrs["crs"] = _crs_string(households.crs) if households.crs else crs
+        table.attrs["crs"] = crs_name(households.crs) if households.crs else crs
     else:
         table = pd.DataFrame(households).copy()
         table.attrs["crs"] = crs if crs is not None else households.attrs.get("crs")
@@ -164,10 +192,32 @@ def household_xy(table: pd.DataFrame) -> tuple[NDArray[np.float64], NDArray[np.f
     return table[S.X].to_numpy(np.float64), table[S.Y].to_numpy(np.float64)
 
 
-def _crs_string(crs: object) -> str:
-    parsed = CRS.from_user_input(crs)
-    epsg = parsed.to_epsg()
-    return f"EPSG:{epsg}" if epsg else parsed.to_wkt()
+def crs_name(crs: object) -> str:
+    """Return ``EPSG:nnnn`` where the CRS *is* that code, else its own definition (or name).
+
+    A CRS that only resembles a code (UTM zone 32 on GRS80 without a datum is not
+    EPSG:25832) keeps its own description, so that two CRSs that differ never print
+    alike.
+
+    Examples
+    --------
+    >>> crs_name(CRS("EPSG:25832"))
+    'EPSG:25832'
+    >>> crs_name(CRS("+proj=utm +zone=32 +ellps=GRS80 +units=m +no_defs"))
+    '+proj=utm +zone=32 +ellps=GRS80 +units=m +no_defs +type=crs'
+    """
+    crs = CRS.from_user_input(crs)
+    epsg = crs.to_epsg(min_confidence=100)
+    if epsg:
+        return f"EPSG:{epsg}"
+    srs = crs.srs.strip()
+    if len(srs) <= 120:
+        return srs
+    with warnings.catch_warnings():
+        # A PROJ string may lose details; it is only printed, never used.
+        warnings.simplefilter("ignore", UserWarning)
+        proj = crs.to_proj4()
+    return proj if proj else f"{crs.name} (WKT)"
 
 
 def same_crs(a: object, b: object) -> bool:
@@ -181,6 +231,79 @@ def same_crs(a: object, b: object) -> bool:
     if a is None or b is None:
         return False
     return CRS.from_user_input(a).equals(CRS.from_user_input(b), ignore_axis_order=True)
+
+
+#: Largest distortion of distances a working CRS may have where the data lie (1 %).
+_MAX_SCALE_ERROR = 0.01
+
+
+def check_metric_crs(
+    crs: object,
+    *,
+    x: NDArray[np.float64] | None = None,
+    y: NDArray[np.float64] | None = None,
+    source: str = "working_crs",
+) -> None:
+    """Refuse a CRS in which distances are not metres on the ground.
+
+    Tolerances and every distance in coverage_gap are metres. A geographic CRS
+    (degrees) would turn 250 m into 250°, and Web Mercator (EPSG:3857) measures about
+    1.7 "metres" per metre at 55° N. With coordinates, the scale of the projection is
+    checked where the data lie (their median point, when it lies in the CRS's area of
+    use): more than 1 % off is refused.
+
+    Raises
+    ------
+    CRSError
+        With the CRS, its units or its scale at the data, and the fix.
+
+    Examples
+    --------
+    >>> check_metric_crs("EPSG:25832", x=np.array([700000.0]), y=np.array([6170000.0]))
+    >>> check_metric_crs("EPSG:4326")
+    Traceback (most recent call last):
+    ...
+    coverage_gap.errors.CRSError: 1 problem in the input:
+      - working_crs: distances must be metres, but EPSG:4326 is in degree. Fix: ...
+    """
+    parsed = CRS.from_user_input(crs)
+    units = {axis.unit_name for axis in parsed.axis_info}
+    if not parsed.is_projected or units - {"metre"}:
+        raise CRSError(
+            Problem(
+                source,
+                f"distances must be metres, but {crs_name(parsed)} is in "
+                f"{', '.join(sorted(units)) or 'unknown units'}",
+                fix='work in a projected CRS in metres, e.g. working_crs = "EPSG:25832" '
+                "(ETRS89 / UTM 32N) for Denmark",
+            )
+        )
+    if x is None or y is None:
+        return
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        return
+    cx, cy = float(np.median(x[ok])), float(np.median(y[ok]))
+    lon, lat = Transformer.from_crs(parsed, 4326, always_xy=True).transform(cx, cy)
+    area = parsed.area_of_use
+    if not (math.isfinite(lon) and math.isfinite(lat)) or (
+        area is not None and not (area.west <= lon <= area.east and area.south <= lat <= area.north)
+    ):
+        # Data outside the CRS's area (swapped axes, another CRS) are refused, with a
+        # better diagnosis, where addresses are placed in municipalities.
+        return
+    factors = Proj(parsed).get_factors(lon, lat)
+    scale = max(abs(factors.meridional_scale - 1), abs(factors.parallel_scale - 1))
+    if scale > _MAX_SCALE_ERROR:
+        raise CRSError(
+            Problem(
+                source,
+                f"{crs_name(parsed)} stretches distances by a factor "
+                f"{max(factors.meridional_scale, factors.parallel_scale):.2f} where the data "
+                f"lie ({lat:.1f}° N, {lon:.1f}° E): a tolerance in metres would be wrong",
+                fix='work in a CRS made for the area, e.g. working_crs = "EPSG:25832" for Denmark',
+            )
+        )
 
 
 def to_geodataframe(households: pd.DataFrame) -> gpd.GeoDataFrame:

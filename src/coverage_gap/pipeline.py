@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -13,13 +13,27 @@ import pandas as pd
 
 from . import schema as S
 from .aggregate import Provenance, reconcile, summarize_gap
+from .assign import (
+    MunicipalityIndex,
+    assign_municipalities,
+    check_located,
+    selected_municipalities,
+)
 from .classify import classify
 from .config import LayerSpec, RunConfig
 from .demand import project_demand
-from .errors import CoverageGapError, InputError, Problem, ProblemLog, ReconciliationError
-from .evidence import MatchedOffers, gather_evidence, match_offers
-from .io.danish import BbkData
-from .layers import SignalRaster
+from .errors import (
+    CoverageGapError,
+    InputError,
+    OfferMatchError,
+    Problem,
+    ProblemLog,
+    ReconciliationError,
+)
+from .evidence import MatchedOffers, OfferMatch, gather_evidence, match_offers
+from .io.raster import check_signal_raster, sample_signal_raster
+from .io.registry import LayerData, read_layer
+from .layers import SampledSignal, check_metric_crs, household_xy
 from .validate import validate_households, validate_municipalities, validate_offers
 
 log = logging.getLogger(__name__)
@@ -49,6 +63,9 @@ class Results:
         Wall-clock seconds per stage (read, validate, classify, aggregate).
     demand
         Projected demand per municipality, year and scenario, when configured.
+    offer_matches
+        How each offer table met the households (see
+        :class:`~coverage_gap.evidence.OfferMatch`), by ``"fixed"`` / ``"mobile"``.
     """
 
     households: pd.DataFrame
@@ -60,34 +77,58 @@ class Results:
     config: RunConfig
     timings: dict[str, float] = field(default_factory=dict)
     demand: pd.DataFrame | None = None
+    offer_matches: tuple[tuple[str, OfferMatch], ...] = ()
+
+    @property
+    def coverage(self) -> tuple[int, int]:
+        """(municipalities with households, municipalities reported)."""
+        region = self.municipalities.loc[S.REGION_CODE]
+        return int(region["municipalities_with_data"]), int(region["municipalities"])
+
+    def checks(self) -> dict[str, object]:
+        """Return what the guards measured, for the manifest and the summary.
+
+        The share of addresses each offer table matched, how many municipalities have
+        data, and how many households the missing-upload rule decides.
+        """
+        with_data, total = self.coverage
+        region = self.municipalities.loc[S.REGION_CODE]
+        decides = region["missing_upload_households"]
+        return {
+            "offer_matches": [
+                {"layer": what, **match.to_dict()} for what, match in self.offer_matches
+            ],
+            "municipalities": total,
+            "municipalities_with_data": with_data,
+            "missing_upload_households": None if pd.isna(decides) else int(decides),
+            "missing_upload_rule": self.provenance.standard.missing_upload,
+            "limits": asdict(self.config.checks),
+        }
 
 
-def _try_read(
-    spec: LayerSpec, problems: ProblemLog, *, check_only: bool = False, **extra: object
-) -> object | None:
+def _read(spec: LayerSpec, problems: ProblemLog, **extra: object) -> LayerData | None:
+    """Read a layer; its problems go to the log (so that all inputs report at once)."""
     try:
-        return spec.check(**extra) if check_only else spec.read(**extra)
+        data = read_layer(spec.path, spec.kind, spec.options, section=spec.section, **extra)
     except InputError as exc:
         problems.extend(exc.problems)
+        return None
     except CoverageGapError as exc:
         problems.add(Problem(str(spec.path), str(exc)))
-    return None
-
-
-def _bounds(households: pd.DataFrame) -> tuple[float, float, float, float] | None:
-    x = pd.to_numeric(households[S.X], errors="coerce").to_numpy(np.float64)
-    y = pd.to_numeric(households[S.Y], errors="coerce").to_numpy(np.float64)
-    ok = np.isfinite(x) & np.isfinite(y)
-    if not ok.any():
         return None
-    return (float(x[ok].min()), float(y[ok].min()), float(x[ok].max()), float(y[ok].max()))
+    problems.extend(data.problems)
+    return data
 
 
 def run(config: RunConfig) -> Results:
     """Run the analysis described by ``config``.
 
     Every input is read and validated before anything is computed; all problems of all
-    inputs are raised together as one :class:`~coverage_gap.errors.InputError`.
+    inputs are raised together as one :class:`~coverage_gap.errors.InputError`. Then:
+    where the addresses lie (refused when too few lie in any municipality), the offers
+    joined to them (refused when a table matches too few), the signal at each of them,
+    the classification, the tables, and the guards' findings (partial coverage,
+    missing-upload sensitivity) in :attr:`Results.problems`.
 
     Examples
     --------
@@ -101,94 +142,147 @@ def run(config: RunConfig) -> Results:
     """
     problems = ProblemLog()
     crs = config.working_crs
+    check_metric_crs(crs, source="[meta] working_crs")
     clock = _Clock()
-    boundaries = _try_read(config.municipalities, problems, working_crs=crs)
+    source = str(config.households.path)
+    municipal = _read(config.municipalities, problems, working_crs=crs)
+    boundaries = municipal.municipalities if municipal is not None else None
     clock.lap("read municipalities")
-    households = _try_read(config.households, problems, working_crs=crs, municipalities=boundaries)
+    read = _read(config.households, problems, working_crs=crs, municipalities=boundaries)
+    households = read.households if read is not None else None
     clock.lap("read households")
-    bbk = households if isinstance(households, BbkData) else None
-    if bbk is not None:
-        households = bbk.households
-        problems.extend(bbk.problems)
     if households is not None:
-        households, found = validate_households(households, source=str(config.households.path))
+        households, found = validate_households(households, source=source)
         problems.extend(found)
     if boundaries is not None:
         boundaries, found = validate_municipalities(
             boundaries, source=str(config.municipalities.path)
         )
         problems.extend(found)
+    # Where the addresses lie is checked before anything else is compared with them:
+    # swapped axes or a wrong CRS would otherwise surface as a raster "overlapping no
+    # household" or as a silent "0 of 0".
+    index = assignment = None
+    if households is not None and boundaries is not None and not problems.errors:
+        index = MunicipalityIndex.build(boundaries)
+        assignment = assign_municipalities(households, index, tolerance_m=config.tolerance_m)
+        check_located(
+            households,
+            assignment,
+            index,
+            min_share=config.checks.min_assigned_share,
+            source=source,
+        )
+    clock.lap("assign municipalities")
 
-    fixed_offers, fixed_areas, mobile_offers, mobile_areas, raster_specs = _read_coverage(
-        config, problems
-    )
-    if bbk is not None:
-        # A BBK file is households, fixed offers and mobile offers in one.
-        fixed_offers.append((str(config.households.path), bbk.fixed_offers))
-        mobile_offers.append((str(config.households.path), bbk.mobile_offers))
+    offers: dict[str, list[tuple[str, pd.DataFrame, float]]] = {"fixed": [], "mobile": []}
+    areas: dict[str, list[gpd.GeoDataFrame]] = {"fixed": [], "mobile": []}
+    if read is not None and read.fixed_offers is not None:
+        # A BBK file is households and offers in one: its offers carry its own ids, so
+        # no match share is demanded of them.
+        offers["fixed"].append((source, read.fixed_offers, 0.0))
+        offers["mobile"].append((source, read.mobile_offers, 0.0))
+    del read
+    raster_specs = [spec for spec in config.mobile if spec.kind == "raster"]
+    for spec in (*config.fixed, *config.mobile):
+        if spec.kind == "raster":
+            continue
+        data = _read(spec, problems, working_crs=crs)
+        if data is None:
+            continue
+        for what, table in (("fixed", data.fixed_offers), ("mobile", data.mobile_offers)):
+            if table is not None:
+                table, found = validate_offers(table, source=str(spec.path), what=what)
+                problems.extend(found)
+                offers[what].append((str(spec.path), table, config.checks.min_offer_match_share))
+        if data.areas is not None:
+            areas[spec.section].append(data.areas)
     clock.lap("read and validate offers and polygons")
-    # Rasters are checked now (CRS, overlap) but read one at a time while classifying.
-    bounds = _bounds(households) if households is not None else None
     for spec in raster_specs:
-        _try_read(spec, problems, check_only=True, working_crs=crs, bounds=bounds)
-    for problem in problems.warnings:
-        log.warning("%s", problem)
-    problems.raise_if_errors()
+        try:
+            check_signal_raster(spec.path, **spec.options, working_crs=crs)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    _raise(problems)
+    assert households is not None and boundaries is not None and index is not None
     clock.lap("validate")
 
-    def rasters() -> Iterator[SignalRaster]:
-        for spec in raster_specs:
-            yield spec.read(working_crs=crs, bounds=bounds)
-
-    fixed = _match(fixed_offers, households, problems)
-    mobile = _match(mobile_offers, households, problems)
+    fixed = _match(offers["fixed"], households, problems)
+    mobile = _match(offers["mobile"], households, problems)
     # The matched arrays replace the offer tables (millions of text ids) from here on.
-    del fixed_offers, mobile_offers, bbk
+    del offers
     clock.lap("match offers to households")
+    x, y = household_xy(households)
+    cells: dict[tuple[object, ...], np.ndarray] = {}  # the cell of each household, per grid
+
+    def signals() -> Iterator[SampledSignal]:
+        # One raster at a time, reading only what the households need.
+        for spec in raster_specs:
+            yield sample_signal_raster(
+                spec.path, x, y, **spec.options, working_crs=crs, cells_cache=cells
+            )
+
     evidence = gather_evidence(
         households,
-        boundaries,
+        index,
         fixed_offers=fixed,
-        fixed_areas=_concat(fixed_areas),
-        mobile_rasters=rasters(),
-        mobile_areas=_concat(mobile_areas),
+        fixed_areas=_concat(areas["fixed"]),
+        mobile_rasters=signals(),
+        mobile_areas=_concat(areas["mobile"]),
         mobile_offers=mobile,
         tolerance_m=config.tolerance_m,
+        assignment=assignment,
     )
     classified = classify(evidence, config.standard)
+    problems.extend(evidence.problems)
+    offer_matches = tuple(
+        (what, match) for what, matches in evidence.offer_matches.items() for match in matches
+    )
     del evidence, fixed, mobile
+    cells.clear()
     clock.lap("classify (incl. raster reads)")
     provenance = Provenance(
         config.standard, config.denominator, config.data_year, config.source, config.area_name
     )
     table = summarize_gap(classified, boundaries, provenance)
     reconciliation = reconcile(classified)
-    mismatch = declared_mismatch(classified, source=str(config.households.path))
-    if mismatch is not None:
-        log.warning("%s", mismatch)
-        problems.add(mismatch)
-    assigned = reconciliation.loc[["inside", "nearest"], "households"].sum()
+    for finding in (
+        partial_coverage(table, source=source, unit=config.denominator),
+        declared_mismatch(classified, source=source),
+    ):
+        if finding is not None:
+            log.warning("%s", finding)
+            problems.add(finding)
+    assigned = reconciliation.loc[list(S.COUNTED), "households"].sum()
     if assigned != table.loc[S.REGION_CODE, "households"]:
         raise ReconciliationError(
             f"region row counts {table.loc[S.REGION_CODE, 'households']} households, "
             f"the reconciliation {assigned}"
         )
     clock.lap("aggregate and reconcile")
+    reported = selected_municipalities(boundaries).reset_index(drop=True)
     demand = None
     if config.demand is not None:
-        demand = _project(table, boundaries, config)
+        demand = _project(table, reported, config)
         clock.lap("project demand")
     return Results(
         classified,
         table,
         reconciliation,
-        boundaries,
+        reported,
         tuple(problems.warnings),
         provenance,
         config,
         clock.laps,
         demand,
+        offer_matches,
     )
+
+
+def _raise(problems: ProblemLog) -> None:
+    for problem in problems.warnings:
+        log.warning("%s", problem)
+    problems.raise_if_errors()
 
 
 def _project(table: pd.DataFrame, boundaries: gpd.GeoDataFrame, config: RunConfig) -> pd.DataFrame:
@@ -210,6 +304,40 @@ def _project(table: pd.DataFrame, boundaries: gpd.GeoDataFrame, config: RunConfi
     projection["denominator"] = config.denominator
     projection["source"] = config.source
     return projection
+
+
+def partial_coverage(
+    table: pd.DataFrame, *, source: str, unit: str = "households"
+) -> Problem | None:
+    """Warn when some reported municipalities have no households at all.
+
+    The region row then covers only part of the area; the table keeps those
+    municipalities (share ``NaN``, never 0 %) and says how many have data.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"municipality_name": ["A", "B", "Region"],
+    ...                   "households": [5, 0, 5], "municipalities": [1, 1, 2],
+    ...                   "municipalities_with_data": [1, 0, 1]},
+    ...                  index=["0001", "0002", "region"])
+    >>> print(partial_coverage(t, source="h.csv").message)
+    only 1 of 2 municipalities have households in the data (without data: B)
+    """
+    region = table.loc[S.REGION_CODE]
+    with_data, total = int(region["municipalities_with_data"]), int(region["municipalities"])
+    if with_data == total:
+        return None
+    empty = table.drop(index=S.REGION_CODE)
+    names = empty.loc[empty["households"] == 0, S.MUNICIPALITY_NAME].astype(str).tolist()
+    shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+    return Problem(
+        source,
+        f"only {with_data} of {total} municipalities have {unit} in the data (without data: "
+        f"{shown})",
+        severity="warning",
+        fix="the region row covers only the municipalities with data: expected for a sample; "
+        "for a regional figure use addresses for the whole region",
+    )
 
 
 def declared_mismatch(classified: pd.DataFrame, *, source: str) -> Problem | None:
@@ -257,45 +385,31 @@ class _Clock:
         log.info("%s: %.2f s", name, self.laps[name])
 
 
-def _read_coverage(config: RunConfig, problems: ProblemLog) -> tuple[list, list, list, list, list]:
-    """Read and validate the fixed and mobile layers; rasters are only listed."""
-    fixed_offers: list[tuple[str, pd.DataFrame]] = []
-    mobile_offers: list[tuple[str, pd.DataFrame]] = []
-    fixed_areas: list[gpd.GeoDataFrame] = []
-    mobile_areas: list[gpd.GeoDataFrame] = []
-    raster_specs: list[LayerSpec] = []
-    for group, offers, areas in (
-        (config.fixed, fixed_offers, fixed_areas),
-        (config.mobile, mobile_offers, mobile_areas),
-    ):
-        for spec in group:
-            if spec.kind == "raster":
-                raster_specs.append(spec)
-                continue
-            layer = _try_read(spec, problems, working_crs=config.working_crs)
-            if layer is None:
-                continue
-            if spec.kind == "table":
-                layer, found = validate_offers(layer, source=str(spec.path))
-                problems.extend(found)
-                offers.append((str(spec.path), layer))
-            else:
-                areas.append(layer)
-    return fixed_offers, fixed_areas, mobile_offers, mobile_areas, raster_specs
-
-
 def _match(
-    tables: list[tuple[str, pd.DataFrame]], households: pd.DataFrame, problems: ProblemLog
+    tables: list[tuple[str, pd.DataFrame, float]],
+    households: pd.DataFrame,
+    problems: ProblemLog,
 ) -> MatchedOffers | None:
-    """Match each offer table to the households, warning about rows that match none."""
+    """Match each offer table to the households, warning about rows that match none.
+
+    A table that matches too few addresses stops the run (its ids are not the
+    households'); every table is matched first, so that all such problems are reported
+    together.
+    """
     parts = []
-    for source, table in tables:
-        matched = match_offers(table, households)
-        problem = matched.problem(source)
-        if problem is not None:
+    refused = ProblemLog()
+    for source, table, min_share in tables:
+        try:
+            matched = match_offers(table, households, min_match_share=min_share, source=source)
+        except InputError as exc:
+            refused.extend(exc.problems)
+            continue
+        for problem in matched.problems():
             log.warning("%s", problem)
             problems.add(problem)
         parts.append(matched)
+    if refused.errors:
+        raise OfferMatchError(refused.errors)
     return MatchedOffers.concat(parts)
 
 

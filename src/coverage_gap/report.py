@@ -609,6 +609,8 @@ HEADERS = {
     "mobile_unserved_households": ("Without mobile service", "Uden mobilforbindelse"),
     "unserved_both_households": ("Without either", "Uden begge"),
     "missing_upload_households": ("Decided by missing upload", "Afgjort af manglende upload"),
+    "municipalities": ("Municipalities", "Kommuner"),
+    "municipalities_with_data": ("Municipalities with data", "Kommuner med data"),
     "service_standard": ("Service standard", "Niveau"),
     "denominator": ("Denominator", "Nævner"),
     "data_year": ("Data year", "Dataår"),
@@ -846,12 +848,13 @@ def _manifest_bytes(
             status: {"addresses": int(row["addresses"]), "households": int(row["households"])}
             for status, row in results.reconciliation.iterrows()
         },
+        "checks": _relativise(results.checks(), folder),
         "warnings": [_relativise(p.to_dict(), folder) for p in results.problems],
         "outputs": dict(sorted(folder.checksums.items())),
         **(extra or {}),
     }
-    text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
-    return text.encode("utf-8")
+    text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str, allow_nan=False)
+    return (text + "\n").encode("utf-8")
 
 
 def write_manifest(
@@ -1134,7 +1137,7 @@ def write_report(
     results: Results,
     out_dir: str | Path | OutputFolder,
     *,
-    lang: str = "en",
+    lang: str | None = None,
     progress: bool = False,
     claim: float | None = None,
 ) -> dict[str, Path]:
@@ -1145,8 +1148,9 @@ def write_report(
     growth); ``tables.xlsx`` (formatted for officials, with an about sheet);
     ``fact_sheets/<code>.png`` and all of them in ``fact_sheets.pdf`` (a page per
     municipality). ``claim`` draws a claimed share (0.2 = "1 in 5") on the ranking,
-    labelled as the claim. Matplotlib's state is not touched (figures are made without
-    pyplot).
+    labelled as the claim. ``lang`` and ``claim`` default to the configuration's
+    ``[report]`` section (``lang``, ``claim_share``). Matplotlib's state is not touched
+    (figures are made without pyplot).
 
     Examples
     --------
@@ -1159,6 +1163,11 @@ def write_report(
     """
     from matplotlib.backends.backend_pdf import PdfPages
 
+    settings = getattr(results.config, "report", None)
+    if lang is None:
+        lang = getattr(settings, "lang", "en")
+    if claim is None:
+        claim = getattr(settings, "claim_share", None)
     folder, own = _open(out_dir, results)
     codes = [c for c in results.municipalities.index if c != S.REGION_CODE]
     charts = report_charts(results, lang=lang, claim=claim)

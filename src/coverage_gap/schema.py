@@ -12,17 +12,20 @@ Household table (returned by :func:`coverage_gap.read_households`)
 
 Municipality layer (:func:`coverage_gap.read_municipalities`)
     GeoDataFrame with ``municipality_code`` (4-character text, e.g. ``"0253"``),
-    ``municipality_name`` and polygon ``geometry``; one row per code.
+    ``municipality_name`` and polygon ``geometry``; one row per code; optionally
+    ``selected`` (bool): the municipalities to report (all when absent). The code
+    ``"region"`` is reserved for the row of the whole area.
 
-Fixed offers (:func:`coverage_gap.read_fixed_offers`)
-    ``address_id``, ``down_mbps``, ``up_mbps`` (float64; NaN upload = not stated),
-    optionally ``technology``; several rows per address allowed.
+Offers (:func:`coverage_gap.read_offers`)
+    ``address_id``, ``down_mbps``, ``up_mbps`` (float64; NaN upload = not stated; NaN
+    download = the address is listed but nothing is offered on that row), optionally
+    ``technology``; several rows per address allowed.
 
 Per-household result (:func:`coverage_gap.classify_households`)
     The household columns plus ``municipality_code``, ``assignment`` (one of
     :data:`ASSIGNMENTS`), ``distance_m``, ``fixed_down_mbps``, ``fixed_up_mbps``,
     ``fixed_served``, ``mobile_signal_dbm``, ``mobile_down_mbps``, ``mobile_up_mbps``,
-    ``mobile_served``, ``underserved``.
+    ``mobile_served``, ``underserved``, ``missing_upload_decides``.
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ DECLARED_MUNICIPALITY: Final = "declared_municipality_code"
 
 MUNICIPALITY_CODE: Final = "municipality_code"
 MUNICIPALITY_NAME: Final = "municipality_name"
+#: Optional boolean column of a municipality layer: which municipalities a run reports.
+#: Unselected polygons still place addresses, so that a neighbour's address is never
+#: counted in a selected municipality.
+SELECTED: Final = "selected"
 
 DOWN: Final = "down_mbps"
 UP: Final = "up_mbps"
@@ -47,7 +54,15 @@ TECHNOLOGY: Final = "technology"
 ASSIGNMENT: Final = "assignment"
 DISTANCE: Final = "distance_m"
 
-#: How a household got (or did not get) its municipality.
-ASSIGNMENTS: Final = ("inside", "nearest", "unassigned", "invalid")
+#: How a household got (or did not get) its municipality: inside a polygon, nearest one
+#: within the tolerance, in (or nearest to) a municipality that is not selected, no
+#: municipality within the tolerance, or no usable point.
+ASSIGNMENTS: Final = ("inside", "nearest", "outside_selection", "unassigned", "invalid")
+#: Assignments counted in a municipality's figures.
+COUNTED: Final = ("inside", "nearest")
+
+UNDERSERVED: Final = "underserved"
+#: Per household: whether its status would change under the other ``missing_upload`` rule.
+MISSING_UPLOAD_DECIDES: Final = "missing_upload_decides"
 
 REGION_CODE: Final = "region"

@@ -199,3 +199,76 @@ def get_standard(name: str) -> ServiceStandard:
         raise ConfigError(
             f"unknown service standard {name!r}; presets are {sorted(PRESETS)}"
         ) from None
+
+
+#: What a household count can count, with its English and Danish word.
+DENOMINATORS: dict[str, tuple[str, str]] = {
+    "households": ("households", "husstande"),
+    "dwellings": ("dwellings", "boliger"),
+    "addresses": ("addresses", "adresser"),
+}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a figure means and where it comes from; travels with every table.
+
+    Parameters
+    ----------
+    standard
+        The service standard the figures were computed under.
+    denominator
+        What the ``households`` column counts: ``"households"``, ``"dwellings"`` or
+        ``"addresses"``.
+    data_year
+        Year of the coverage data (e.g. the mapping year).
+    source
+        Source of the data, as it should appear in a footer.
+    area_name
+        Name of the whole area, used for the region row.
+
+    Examples
+    --------
+    >>> from coverage_gap.standards import DK_100_30
+    >>> footer = Provenance(DK_100_30, "households", 2026, "BBK 2026").footer()
+    >>> print(footer.replace(" · ", chr(10)))
+    Standard: fixed ≥ 100/30 Mbit/s; under-served = no fixed service at the standard
+    Denominator: households
+    Data: 2026
+    Source: BBK 2026
+    """
+
+    standard: ServiceStandard
+    denominator: str = "households"
+    data_year: int | str | None = None
+    source: str = "unknown source"
+    area_name: str = "All municipalities"
+
+    def __post_init__(self) -> None:
+        if self.denominator not in DENOMINATORS:
+            raise ConfigError(
+                f"denominator must be one of {sorted(DENOMINATORS)}, got {self.denominator!r}"
+            )
+
+    def footer(self, lang: str = "en") -> str:
+        """Return the one-line definition printed under every figure and table."""
+        da = lang == "da"
+        denominator = DENOMINATORS[self.denominator][1 if da else 0]
+        year = "unknown" if self.data_year is None else str(self.data_year)
+        return " · ".join(
+            [
+                f"{'Niveau' if da else 'Standard'}: {self.standard.describe(lang)}",
+                f"{'Nævner' if da else 'Denominator'}: {denominator}",
+                f"Data: {year}",
+                f"{'Kilde' if da else 'Source'}: {self.source}",
+            ]
+        )
+
+    def columns(self) -> dict[str, str]:
+        """Columns added to every row of an output table."""
+        return {
+            "service_standard": self.standard.describe(),
+            "denominator": self.denominator,
+            "data_year": "" if self.data_year is None else str(self.data_year),
+            "source": self.source,
+        }

@@ -23,6 +23,9 @@ from .keys import duplicated_keys
 
 _FIRST = 5
 
+#: Largest plausible number of households (or dwellings) at one address.
+MAX_HOUSEHOLDS_PER_ADDRESS = 1_000_000
+
 
 def _first(labels: Iterable[object]) -> tuple[object, ...]:
     out = []
@@ -222,11 +225,15 @@ def _check_counts(values: pd.Series, *, source: str, column: str) -> list[Proble
     as_float = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
     negative = as_float < 0
     fractional = np.isfinite(as_float) & (as_float != np.round(as_float))
+    # No access address has a million dwellings; larger counts are a wrong column (or
+    # would overflow the totals).
+    huge = ~np.isfinite(as_float) & ~np.isnan(as_float) | (as_float > MAX_HOUSEHOLDS_PER_ADDRESS)
     for mask, message in (
         (not_number.to_numpy(), "household counts that are not numbers"),
         (missing.to_numpy(), "missing household counts"),
         (negative, "negative household counts"),
         (fractional, "household counts that are not whole numbers"),
+        (huge, f"household counts above {MAX_HOUSEHOLDS_PER_ADDRESS:,} at one address"),
     ):
         problems += _row_problem(
             source,
@@ -282,6 +289,15 @@ def validate_municipalities(
             )
         )
     codes = layer[S.MUNICIPALITY_CODE]
+    reserved = (codes.astype(str) == S.REGION_CODE).to_numpy()
+    problems += _row_problem(
+        source,
+        reserved,
+        layer.index,
+        f"the municipality code {S.REGION_CODE!r} is reserved for the row of the whole area",
+        column=S.MUNICIPALITY_CODE,
+        fix='use the municipality\'s real code (4 digits, e.g. "0253")',
+    )
     if codes.isna().any():
         problems.append(
             Problem(
@@ -317,21 +333,52 @@ def validate_municipalities(
         return layer, problems
     layer, repair_problems = repair_polygons(layer, source=source)
     problems += repair_problems
-    if codes.duplicated().any():
-        dup = codes[codes.duplicated()].unique()
-        problems.append(
-            Problem(
-                source,
-                "several polygons share a code; dissolved into one",
-                column=S.MUNICIPALITY_CODE,
-                rows=_first(dup),
-                count=len(dup),
-                severity="warning",
-            )
-        )
-        layer = layer.dissolve(by=S.MUNICIPALITY_CODE, as_index=False, aggfunc="first")
-        layer = layer[[S.MUNICIPALITY_CODE, S.MUNICIPALITY_NAME, "geometry"]]
+    layer, dissolved = dissolve_codes(layer, source=source)
+    problems += dissolved
     return layer.reset_index(drop=True), problems
+
+
+def dissolve_codes(
+    layer: gpd.GeoDataFrame, *, source: str
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Dissolve several rows with one municipality code into one row (with a warning).
+
+    Older exports have one row per polygon part. The first row's name is kept; a code
+    is selected when any of its rows is.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> m = gpd.GeoDataFrame({"municipality_code": ["0001", "0001"],
+    ...                       "municipality_name": ["A", "A"]},
+    ...                      geometry=[shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)],
+    ...                      crs="EPSG:25832")
+    >>> one, problems = dissolve_codes(m, source="m.shp")
+    >>> len(one), float(one.area.iloc[0]), problems[0].severity
+    (1, 2.0, 'warning')
+    """
+    codes = layer[S.MUNICIPALITY_CODE]
+    if not codes.duplicated().any():
+        return layer, []
+    dup = codes[codes.duplicated()].unique()
+    problem = Problem(
+        source,
+        "several polygons share a code; dissolved into one",
+        column=S.MUNICIPALITY_CODE,
+        rows=_first(dup),
+        count=len(dup),
+        severity="warning",
+    )
+    columns = [S.MUNICIPALITY_CODE, S.MUNICIPALITY_NAME]
+    aggregate = {S.MUNICIPALITY_NAME: "first"}
+    if S.SELECTED in layer:
+        columns.append(S.SELECTED)
+        aggregate[S.SELECTED] = "any"
+    geometry = layer.geometry.name
+    out = layer[[*columns, geometry]].dissolve(by=S.MUNICIPALITY_CODE, aggfunc=aggregate)
+    out = out.reset_index()[[*columns, geometry]]
+    out.attrs = dict(layer.attrs)
+    return out.reset_index(drop=True), [problem]
 
 
 def repair_polygons(
@@ -383,8 +430,10 @@ def validate_offers(
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Check an offer table (``address_id``, ``down_mbps``, ``up_mbps``).
 
-    Errors: no rows, missing columns, missing address ids, missing, negative or
-    non-numeric download speeds, negative uploads. A missing upload is allowed: how it
+    Errors: no rows, missing columns, missing address ids, non-numeric, infinite or
+    negative speeds, a table in which no row has a download speed (the wrong column).
+    A row without a download lists its address with nothing offered (the BBK
+    convention: an empty cell is not offered); a missing upload is allowed: how it
     counts is the service standard's ``missing_upload`` option.
 
     Examples
@@ -425,18 +474,23 @@ def validate_offers(
             fix="speeds are Mbit/s as numbers; leave the cell empty when nothing is offered",
         )
         as_float = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
-        if required and np.isnan(as_float).any() and not text.any():
-            mask = np.isnan(as_float)
+        if required and np.isnan(as_float).all() and not text.any():
             problems.append(
                 Problem(
                     source,
-                    "offers without a download speed",
+                    "no row of the offer table has a download speed",
                     column=column,
-                    rows=_first(offers.index[mask]),
-                    count=int(mask.sum()),
-                    fix="drop rows of technologies that are not offered",
+                    fix="check that the download column is the right one",
                 )
             )
+        problems += _row_problem(
+            source,
+            np.isinf(as_float),
+            offers.index,
+            "infinite speeds",
+            column=column,
+            fix="speeds must be finite numbers of Mbit/s",
+        )
         negative = as_float < 0
         problems += _row_problem(
             source,

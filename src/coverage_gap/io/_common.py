@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
 
 from ..errors import CoverageGapError, CRSError, EmptyInputError, InputError, Problem
+from ..layers import crs_name
 from ..validate import missing_columns
 
 PathLike = str | Path
@@ -33,18 +35,57 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def existing_file(path: PathLike) -> Path:
-    """Return ``path`` as a Path, or raise an InputError naming it."""
+def existing_file(path: PathLike, *, what: str = "input") -> Path:
+    """Return ``path`` as a Path if it is a regular, non-empty file; else an error naming it.
+
+    Folders, named pipes and devices are refused before anything opens them (a pipe
+    would block the run forever).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> existing_file(tempfile.gettempdir())
+    Traceback (most recent call last):
+    ...
+    coverage_gap.errors.InputError: 1 problem in the input:
+      - /tmp: the input is a folder, not a file. Fix: ...
+    """
     p = Path(path)
-    if not p.exists():
+    try:
+        info = p.stat()
+    except FileNotFoundError:
         raise InputError(
             Problem(
                 str(p),
-                "file not found",
+                f"{what} file not found",
                 fix="check the path (relative paths in a config file are relative to that file)",
             )
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            Problem(
+                str(p),
+                f"cannot open the {what} file: {exc.strerror or exc}",
+                fix="check the path and its permissions",
+            )
+        ) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(
+            Problem(
+                str(p),
+                f"the {what} is a folder, not a file",
+                fix="give the path of the file itself",
+            )
         )
-    if p.is_file() and p.stat().st_size == 0:
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(
+            Problem(
+                str(p),
+                f"the {what} is not a regular file (a pipe, socket or device)",
+                fix="save the data to a regular file and give its path",
+            )
+        )
+    if info.st_size == 0:
         raise EmptyInputError(Problem(str(p), "the file is empty", fix="re-export the file"))
     return p
 
@@ -61,12 +102,6 @@ def parse_crs(crs: object, *, source: str) -> CRS:
                 fix='give an EPSG code such as "EPSG:25832"',
             )
         ) from None
-
-
-def crs_name(crs: CRS) -> str:
-    """Return ``EPSG:nnnn`` where the CRS has a code, else its WKT."""
-    epsg = crs.to_epsg()
-    return f"EPSG:{epsg}" if epsg else crs.to_wkt()
 
 
 def resolve_crs(file_crs: object | None, given: object | None, *, source: str) -> CRS:
@@ -162,6 +197,29 @@ def as_text(values: pd.Series) -> pd.Series:
     return values.astype(pd.StringDtype("pyarrow"))
 
 
+def address_key(frame: pd.DataFrame, id: str | Sequence[str]) -> pd.Series:
+    """Return the address id column as text, or several columns joined into one key.
+
+    Files without an address id can still be joined on what names an address: the
+    columns' trimmed text joined by ``|`` (``"2690|Rørhaven|50"``). A row with a
+    missing part has no key.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"postnr": [2690, 4130], "vejnavn": ["Rørhaven ", None],
+    ...                   "husnr": ["50", "1"]})
+    >>> address_key(f, ["postnr", "vejnavn", "husnr"]).tolist()
+    ['2690|Rørhaven|50', <NA>]
+    """
+    if isinstance(id, str):
+        return as_text(frame[id])
+    parts = [as_text(frame[column]).str.strip() for column in id]
+    key = parts[0]
+    for part in parts[1:]:
+        key = key + "|" + part
+    return key
+
+
 def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
     """Arrow table to pandas, keeping text columns Arrow-backed (zero-copy, fast joins)."""
     text = pd.StringDtype("pyarrow")
@@ -217,6 +275,10 @@ def reading(source: str, what: str) -> Iterator[None]:
         raise
     except (OSError, ValueError, TypeError, KeyError, RuntimeError, UnicodeDecodeError) as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        # GDAL often says "see previous exception"; the previous one names the cause.
+        cause = exc.__cause__ or exc.__context__
+        if cause is not None and "previous exception" in text:
+            text = f"{text} ({str(cause).strip() or type(cause).__name__})"
         raise InputError(
             Problem(
                 source,

@@ -20,7 +20,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyogrio
 
@@ -28,6 +27,7 @@ from .. import schema as S
 from ..errors import EmptyInputError, InputError, Problem, SchemaError
 from ._common import (
     PathLike,
+    address_key,
     arrow_to_pandas,
     as_text,
     existing_file,
@@ -148,6 +148,7 @@ def _read_text_table(path: Path, *, sep: str, encoding: str, progress: bool) -> 
             parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"'),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in header},
+                null_values=[""],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
             ),
@@ -156,42 +157,6 @@ def _read_text_table(path: Path, *, sep: str, encoding: str, progress: bool) -> 
     finally:
         source.close()
     return table
-
-
-def parse_decimal(values: pa.ChunkedArray | pa.Array, *, source: str, column: str) -> np.ndarray:
-    """Text with a decimal comma (``"50,000"``) to float64; empty → NaN.
-
-    Raises an InputError naming the file, the column and the first lines (header = 1)
-    where a cell is not a number.
-
-    Examples
-    --------
-    >>> parse_decimal(pa.array(["50,5", None, "", "1.000,25"]), source="f", column="c").tolist()
-    [50.5, nan, nan, 1000.25]
-    """
-    text = pc.utf8_trim_whitespace(values)
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-    has_comma = pc.match_substring(text, ",")
-    # "1.000,25": dots are thousands separators only where a comma is the decimal mark.
-    cleaned = pc.if_else(has_comma, pc.replace_substring(text, ".", ""), text)
-    cleaned = pc.replace_substring(cleaned, ",", ".")
-    try:
-        return pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        ok = pc.match_substring_regex(cleaned, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-        bad = pc.and_(pc.is_valid(cleaned), pc.invert(pc.fill_null(ok, False)))
-        rows = np.flatnonzero(bad.to_numpy(zero_copy_only=False))
-        first = pc.take(values, pa.array(rows[:1])).to_pylist()[0]
-        raise InputError(
-            Problem(
-                source,
-                f"text in a speed column, e.g. {first!r}",
-                column=column,
-                rows=tuple(int(r) + 2 for r in rows[:5]),
-                count=int(rows.size),
-                fix="speeds must be numbers (decimal comma allowed); rows are file lines",
-            )
-        ) from None
 
 
 @dataclass(frozen=True)
@@ -210,21 +175,55 @@ class BbkData:
         fixed_wireless, mobile), ``down_mbps``, ``up_mbps`` (NaN = not stated).
     problems
         Warnings, e.g. municipality names that matched no boundary.
+    household_problems
+        Warnings that matter only when the file gives the households (no coordinates).
     """
 
     households: pd.DataFrame
     offers: pd.DataFrame
     problems: tuple[Problem, ...] = ()
+    household_problems: tuple[Problem, ...] = ()
 
     @property
     def fixed_offers(self) -> pd.DataFrame:
-        """Offers of every technology but mobile."""
-        return self.offers[self.offers[S.TECHNOLOGY] != "mobile"].reset_index(drop=True)
+        """Offers of every technology but mobile.
+
+        Every address of the file without a fixed offer keeps a row without speed: it
+        is listed, and the share of addresses an offer table matches counts it.
+        """
+        return self._offers(self.offers[S.TECHNOLOGY] != "mobile")
 
     @property
     def mobile_offers(self) -> pd.DataFrame:
-        """Offered mobile speeds per address."""
-        return self.offers[self.offers[S.TECHNOLOGY] == "mobile"].reset_index(drop=True)
+        """Offered mobile speeds per address, with a row without speed for the others."""
+        return self._offers(self.offers[S.TECHNOLOGY] == "mobile")
+
+    def _offers(self, keep: pd.Series) -> pd.DataFrame:
+        chosen = self.offers[keep.to_numpy()]
+        ids = self.households[S.ADDRESS_ID]
+        without = ids[~ids.isin(chosen[S.ADDRESS_ID]).to_numpy()]
+        empty = pd.DataFrame(
+            {
+                S.ADDRESS_ID: without.to_numpy(),
+                S.TECHNOLOGY: pd.Categorical(
+                    [None] * len(without), dtype=self.offers[S.TECHNOLOGY].dtype
+                ),
+                S.DOWN: np.nan,
+                S.UP: np.nan,
+            }
+        )
+        out = (
+            pd.concat([chosen, empty], ignore_index=True)
+            if len(empty)
+            else chosen.reset_index(drop=True)
+        )
+        out.attrs = dict(self.offers.attrs)
+        return out
+
+
+#: The columns that name an address in BBK files without an address id (the compact
+#: postal-code extracts): joined as "postnr|vejnavn|husnr".
+BBK_ADDRESS_KEY = ("postnr", "vejnavn", "husnr")
 
 
 def read_bbk(
@@ -233,9 +232,17 @@ def read_bbk(
     municipalities: gpd.GeoDataFrame | pd.DataFrame | None = None,
     encoding: str | None = None,
     dwellings: PathLike | None = None,
+    key: Sequence[str] | None = None,
+    decimal: str | None = None,
     progress: bool = False,
 ) -> BbkData:
     """Read an address-level BBK file (homes, businesses or "technically possible").
+
+    Reads the official layout (``;``, quoted, decimal comma, empty = not offered, a
+    BOM or not, UTF-8 or Latin-1, columns in any order) and compact extracts of it:
+    comma-separated, without the address id (addresses are then named by
+    ``postnr|vejnavn|husnr``, see ``key``) or without coordinates (the households then
+    have no point: use such a file as an offer layer, joined by key to address points).
 
     Parameters
     ----------
@@ -250,6 +257,11 @@ def read_bbk(
         A DAWA unit-address CSV or a BBR unit extract: ``households`` becomes the
         dwellings per access address (0 where none are registered) instead of 1 per
         address (BBK itself counts addresses).
+    key
+        Columns that together name an address, instead of ``adgadr_id`` (e.g.
+        ``["postnr", "vejnavn", "husnr"]``, the default for files without the id).
+    decimal
+        Decimal mark; detected per column when None (the official files write ``50,5``).
     progress
         Show a progress line on stderr while reading.
 
@@ -268,50 +280,81 @@ def read_bbk(
     >>> data.offers[["technology", "down_mbps", "up_mbps"]].values.tolist()
     [['fiber', 1000.0, 1000.0], ['xdsl', 50.0, nan], ['mobile', 600.0, 30.0]]
     """
+    from .numbers import parse_numbers
+    from .tabular import sniff_delimiter
+
     p = existing_file(path)
     source = str(p)
     encoding = encoding or detect_encoding(p)
-    header = header_names(p, ";", encoding)
-    if len(header) == 1 and ("," in header[0] or "\t" in header[0]):
-        raise InputError(
-            Problem(
-                source,
-                "the file is not ';'-separated",
-                fix="give the BBK file as published (fields separated by ;)",
-            )
-        )
+    sep = sniff_delimiter(p, encoding)
+    header = header_names(p, sep, encoding)
     speed_columns = [c for pair in BBK_TECHNOLOGIES.values() for c in pair]
-    required = [BBK_ID, "postnr", "kommunenavn", BBK_X, BBK_Y]
-    missing_speeds = [c for c in speed_columns if c not in header]
-    require_columns(header, required, source=source, what="BBK")
-    if len(missing_speeds) == len(speed_columns):
+    if not any(c in header for c in speed_columns):
         raise SchemaError(
             Problem(
                 source,
-                "no speed columns (download_fiber, ...) found",
-                fix="give a BBK address-level file",
+                f"no speed columns (download_fiber, ...) among {header}",
+                fix="give a BBK address-level file (fields separated by ; or ,)",
             )
         )
-    with reading(source, "BBK file"):
-        try:
-            table = _read_text_table(p, sep=";", encoding=encoding, progress=progress)
-        except UnicodeDecodeError:
-            table = _read_text_table(p, sep=";", encoding="latin-1", progress=progress)
+    if key is None:
+        key = [BBK_ID] if BBK_ID in header else list(BBK_ADDRESS_KEY)
+    require_columns(header, list(key), source=source, what="BBK address")
+    has_points = BBK_X in header and BBK_Y in header
+    if not has_points and (BBK_X in header or BBK_Y in header):
+        require_columns(header, [BBK_X, BBK_Y], source=source, what="BBK coordinate")
+    table = _read_bbk_table(p, sep=sep, encoding=encoding, progress=progress)
     if table.num_rows == 0:
         raise EmptyInputError(Problem(source, "the BBK file has no rows", fix="re-download it"))
-    x = parse_decimal(table[BBK_X], source=source, column=BBK_X)
-    y = parse_decimal(table[BBK_Y], source=source, column=BBK_Y)
-    ids = as_text(arrow_to_pandas(table.select([BBK_ID]))[BBK_ID])
+    frame = arrow_to_pandas(
+        table.select([c for c in dict.fromkeys([*key, "postnr"]) if c in table.column_names])
+    )
+    ids = address_key(frame, key[0] if len(key) == 1 else key)
+    n = table.num_rows
+    problems: list[Problem] = []
+    household_problems: list[Problem] = []
+    if has_points:
+        x = parse_numbers(
+            table[BBK_X],
+            decimal=decimal,
+            source=source,
+            column=BBK_X,
+            what="coordinate",
+            allow_infinite=True,
+        )
+        y = parse_numbers(
+            table[BBK_Y],
+            decimal=decimal,
+            source=source,
+            column=BBK_Y,
+            what="coordinate",
+            allow_infinite=True,
+        )
+    else:
+        x = y = np.full(n, np.nan)
+        household_problems.append(
+            Problem(
+                source,
+                "the file has no coordinates: its addresses have no point",
+                severity="warning",
+                fix='use it as an offer layer ([fixed] kind = "bbk", key = [...]) joined to '
+                "address points that carry the same key",
+            )
+        )
     households = pd.DataFrame(
         {
             S.ADDRESS_ID: ids,
-            S.HOUSEHOLDS: np.ones(table.num_rows, dtype=np.int64),
+            S.HOUSEHOLDS: np.ones(n, dtype=np.int64),
             S.X: x,
             S.Y: y,
-            "postnr": as_text(arrow_to_pandas(table.select(["postnr"]))["postnr"]),
-            S.MUNICIPALITY_NAME: arrow_to_pandas(table.select(["kommunenavn"]))["kommunenavn"],
         }
     )
+    if "postnr" in frame:
+        households["postnr"] = as_text(frame["postnr"]).to_numpy()
+    if "kommunenavn" in table.column_names:
+        households[S.MUNICIPALITY_NAME] = arrow_to_pandas(table.select(["kommunenavn"]))[
+            "kommunenavn"
+        ].to_numpy()
     if dwellings is not None:
         counts = _dwelling_counts(dwellings)
         households[S.HOUSEHOLDS] = (
@@ -322,21 +365,33 @@ def read_bbk(
             .astype(np.int64)
             .to_numpy()
         )
+    id_column = key[0] if len(key) == 1 else "+".join(key)
     households.attrs.update(
         crs=S.WORKING_CRS,
         source=source,
+        id_column=id_column,
         households_column="dwellings" if dwellings is not None else None,
     )
-    problems: list[Problem] = []
-    if missing_speeds:
+    absent_down = [d for d, _ in BBK_TECHNOLOGIES.values() if d not in header]
+    absent_up = [u for d, u in BBK_TECHNOLOGIES.values() if d in header and u not in header]
+    if absent_down:
         problems.append(
             Problem(
                 source,
-                f"speed columns absent: {missing_speeds}; those technologies count as not offered",
+                f"download columns absent: {absent_down}; those technologies count as not offered",
                 severity="warning",
             )
         )
-    if municipalities is not None:
+    if absent_up:
+        problems.append(
+            Problem(
+                source,
+                f"upload columns absent: {absent_up}; those uploads count as not stated "
+                "(see missing_upload in the standard)",
+                severity="warning",
+            )
+        )
+    if municipalities is not None and S.MUNICIPALITY_NAME in households:
         codes, unmatched = _codes_by_name(households[S.MUNICIPALITY_NAME], municipalities)
         households[S.DECLARED_MUNICIPALITY] = codes
         if unmatched:
@@ -355,11 +410,15 @@ def read_bbk(
     for technology, (down_col, up_col) in BBK_TECHNOLOGIES.items():
         if down_col not in table.column_names:
             continue
-        down = parse_decimal(table[down_col], source=source, column=down_col)
+        down = parse_numbers(
+            table[down_col], decimal=decimal, source=source, column=down_col, what="speed"
+        )
         up = (
-            parse_decimal(table[up_col], source=source, column=up_col)
+            parse_numbers(
+                table[up_col], decimal=decimal, source=source, column=up_col, what="speed"
+            )
             if up_col in table.column_names
-            else np.full(table.num_rows, np.nan)
+            else np.full(n, np.nan)
         )
         offered = np.flatnonzero(down > 0)  # empty or 0: not offered
         parts.append(
@@ -374,8 +433,35 @@ def read_bbk(
         )
     offers = pd.concat(parts, ignore_index=True)
     offers[S.TECHNOLOGY] = offers[S.TECHNOLOGY].astype(pd.CategoricalDtype(list(BBK_TECHNOLOGIES)))
-    offers.attrs["source"] = source
-    return BbkData(households, offers, tuple(problems))
+    offers.attrs.update(source=source, id_column=id_column)
+    return BbkData(households, offers, tuple(problems), tuple(household_problems))
+
+
+def _read_bbk_table(path: Path, *, sep: str, encoding: str, progress: bool) -> pa.Table:
+    """Every column as text; a file that is not UTF-8 after its first MiB is read as Latin-1."""
+    try:
+        return _read_text_table(path, sep=sep, encoding=encoding, progress=progress)
+    except (UnicodeDecodeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        # Encoding detection looks at the first MiB; a Latin-1 file may start with plain
+        # ASCII and only later say "Køge".
+        not_utf8 = isinstance(exc, UnicodeDecodeError) or "utf8" in str(exc).lower()
+        if encoding == "latin-1" or not not_utf8:
+            raise _unreadable(path, exc) from None
+    try:
+        return _read_text_table(path, sep=sep, encoding="latin-1", progress=progress)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: Path, exc: Exception) -> InputError:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return InputError(
+        Problem(
+            str(path),
+            f"cannot read the BBK file: {text}",
+            fix="give the file as published (a ; or , separated text file)",
+        )
+    )
 
 
 def _dwelling_counts(path: PathLike) -> pd.Series:
@@ -405,35 +491,63 @@ def _codes_by_name(names: pd.Series, municipalities: pd.DataFrame) -> tuple[pd.S
     return codes.astype(object).where(codes.notna(), None), unmatched
 
 
+#: Column names of the same field in DAWA, DAR and Datafordeler exports.
+_DAWA_IDS = ("id", "adgangsadresse_id", "adgangsadresseid", "husnummer_id")
+_DAWA_X = ("etrs89koordinat_øst", "etrs89koordinat_oest", "x")
+_DAWA_Y = ("etrs89koordinat_nord", "y")
+_DAWA_ACCURACY = ("nøjagtighed", "noejagtighed", "nøjagtighedsklasse")
+#: Address statuses that are no longer in use: DAWA 2 (nedlagt) and 4 (henlagt).
+RETIRED_STATUSES = frozenset({"2", "4", "nedlagt", "henlagt"})
+
+
 def read_dawa_addresses(
     path: PathLike,
     *,
     units: PathLike | None = None,
-    id: str = "id",
+    id: str | Sequence[str] | None = None,
     unit_reference: str = "adgangsadresseid",
+    households: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    keep_retired: bool = False,
 ) -> pd.DataFrame:
-    """Read a DAWA/DAR access-address CSV export, with dwellings from unit addresses.
+    """Read a DAWA/DAR access-address CSV export, with dwellings per address.
 
-    Accuracy (``nøjagtighed``) ``U`` means no usable point: such rows get NaN
+    Reads the exports as they come: DAWA's ``etrs89koordinat_øst``/``_nord`` or a
+    DAR extract's ``x``/``y``, ``nøjagtighed`` or ``noejagtighed``, ``id`` or
+    ``adgangsadresse_id``. Accuracy ``U`` means no usable point: such rows get NaN
     coordinates and are counted as invalid downstream (never dropped silently); ``B``
-    (within 100 m) is kept and flagged in ``accuracy``.
+    (within 100 m) is kept and flagged in ``accuracy``. Retired addresses (``status``
+    2 = nedlagt, 4 = henlagt) are left out and reported (``attrs["problems"]``), unless
+    ``keep_retired``.
 
     Parameters
     ----------
     path
-        Access addresses (``adgangsadresser``) with ``etrs89koordinat_øst``/``_nord``.
+        Access addresses (``adgangsadresser``).
     units
         Unit addresses (``adresser``); dwellings per access address = their number
-        (an access address without any unit counts 0 dwellings). Without it,
-        ``households`` is 1 per access address.
-    id, unit_reference
-        The access-address id column, and the column of the unit file that refers to it.
+        (an access address without any unit counts 0 dwellings).
+    id
+        The access-address id column (or several columns that together name the
+        address, e.g. ``["postnr", "vejnavn", "husnr"]`` to join a file without ids);
+        found among the usual names when None.
+    unit_reference
+        The column of the unit file that refers to the access address.
+    households
+        A column that already counts dwellings per access address (e.g. DAR's
+        ``n_enhedsadresser``), instead of ``units``.
+    x, y
+        Coordinate columns (ETRS89 / UTM 32N metres); found when None.
+    keep_retired
+        Keep retired addresses.
 
     Returns
     -------
     pandas.DataFrame
         Canonical household table plus ``accuracy``, ``zone``, ``postnr``,
-        ``declared_municipality_code`` (from ``kommunekode``).
+        ``declared_municipality_code`` (from ``kommunekode``); ``households`` is 1 per
+        access address without ``units`` or ``households``.
 
     Examples
     --------
@@ -448,34 +562,60 @@ def read_dawa_addresses(
     """
     p = existing_file(path)
     source = str(p)
-    from .tabular import read_csv
+    from .numbers import parse_numbers
+    from .tabular import header_names, read_csv, sniff_delimiter
 
-    frame = read_csv(p, text_columns=[id, "kommunekode", "postnr", "nøjagtighed"])
-    x_col = next((c for c in ("etrs89koordinat_øst", "etrs89koordinat_oest") if c in frame), None)
+    header = header_names(p, sniff_delimiter(p), "utf-8")
+    id = id if id is not None else _first_present(header, _DAWA_IDS, source, "id", "address id")
+    x = x or _first_present(header, _DAWA_X, source, "x", "east coordinate")
+    y = y or _first_present(header, _DAWA_Y, source, "y", "north coordinate")
+    key = [id] if isinstance(id, str) else list(id)
+    accuracy_col = next((c for c in _DAWA_ACCURACY if c in header), None)
+    text = [*key, "kommunekode", "postnr", "status", *([accuracy_col] if accuracy_col else [])]
+    frame = read_csv(p, text_columns=[c for c in text if c in header])
     require_columns(
         list(frame.columns),
-        [id, "kommunekode", x_col or "etrs89koordinat_øst", "etrs89koordinat_nord"],
+        [*key, "kommunekode", x, y, *([households] if households else [])],
         source=source,
         what="DAWA access-address",
     )
+    problems: list[Problem] = []
+    if "status" in frame and not keep_retired:
+        status = frame["status"].astype(str).str.strip().str.lower()
+        retired = status.isin(RETIRED_STATUSES).to_numpy()
+        if retired.any():
+            problems.append(
+                Problem(
+                    source,
+                    "retired addresses (status nedlagt/henlagt) are left out",
+                    column="status",
+                    rows=tuple(address_key(frame, id)[retired].astype(str).head(5)),
+                    count=int(retired.sum()),
+                    severity="warning",
+                    fix="keep_retired = true counts them too",
+                )
+            )
+            frame = frame[~retired].reset_index(drop=True)
     accuracy = (
-        frame["nøjagtighed"].astype(str).str.strip().str.upper()
-        if "nøjagtighed" in frame
+        frame[accuracy_col].astype(str).str.strip().str.upper()
+        if accuracy_col
         else pd.Series("A", index=frame.index)
     )
-    x = np.array(pd.to_numeric(frame[x_col], errors="coerce"), dtype=np.float64)
-    y = np.array(pd.to_numeric(frame["etrs89koordinat_nord"], errors="coerce"), dtype=np.float64)
+    xs = parse_numbers(frame[x], source=source, column=x, what="coordinate", allow_infinite=True)
+    ys = parse_numbers(frame[y], source=source, column=y, what="coordinate", allow_infinite=True)
     no_point = (accuracy == "U").to_numpy()
-    x[no_point] = np.nan
-    y[no_point] = np.nan
-    out = pd.DataFrame({S.ADDRESS_ID: as_text(frame[id])})
+    xs[no_point] = np.nan
+    ys[no_point] = np.nan
+    out = pd.DataFrame({S.ADDRESS_ID: address_key(frame, id)})
     if units is not None:
         counts = count_unit_addresses(units, reference=unit_reference)
         out[S.HOUSEHOLDS] = out[S.ADDRESS_ID].map(counts).fillna(0).astype(np.int64).to_numpy()
+    elif households:
+        out[S.HOUSEHOLDS] = frame[households].to_numpy()
     else:
         out[S.HOUSEHOLDS] = np.ones(len(out), dtype=np.int64)
-    out[S.X] = x
-    out[S.Y] = y
+    out[S.X] = xs
+    out[S.Y] = ys
     out[S.DECLARED_MUNICIPALITY] = normalize_codes(frame["kommunekode"])
     out["accuracy"] = accuracy.to_numpy()
     out["zone"] = frame["zone"].to_numpy() if "zone" in frame else None
@@ -484,9 +624,26 @@ def read_dawa_addresses(
     out.attrs.update(
         crs=S.WORKING_CRS,
         source=source,
-        households_column="unit addresses" if units is not None else None,
+        id_column=id if isinstance(id, str) else "+".join(id),
+        households_column="unit addresses" if units is not None else households,
+        problems=tuple(problems),
     )
     return out
+
+
+def _first_present(
+    header: Sequence[str], names: Sequence[str], source: str, option: str, what: str
+) -> str:
+    found = next((n for n in names if n in header), None)
+    if found is None:
+        raise SchemaError(
+            Problem(
+                source,
+                f"no {what} column among {list(header)} (looked for {list(names)})",
+                fix=f'name it with {option} = "..."',
+            )
+        )
+    return found
 
 
 def count_unit_addresses(path: PathLike, *, reference: str = "adgangsadresseid") -> pd.Series:
@@ -571,6 +728,9 @@ def read_dagi(
         region codes select by the file's ``regionskode`` column.
     codes
         An explicit list of municipality codes (checked against the file).
+
+    With ``region`` or ``codes`` every polygon is still returned, the chosen ones
+    marked ``selected`` (see :func:`coverage_gap.read_municipalities`).
     layer, crs
         As in :func:`coverage_gap.read_municipalities`.
 
@@ -581,8 +741,9 @@ def read_dagi(
     >>> _ = gpd.GeoDataFrame({"kode": ["0253", "0101"], "navn": ["Greve", "København"]},
     ...     geometry=[shapely.box(7e5, 6.16e6, 7.1e5, 6.17e6), shapely.box(7.2e5, 6.17e6,
     ...     7.3e5, 6.18e6)], crs="EPSG:25832").to_file(p)
-    >>> read_dagi(p, codes=["253"])["municipality_name"].tolist()
-    ['Greve']
+    >>> m = read_dagi(p, codes=["253"])
+    >>> m["municipality_name"].tolist(), m["selected"].tolist()
+    (['Greve', 'København'], [True, False])
     """
     p = existing_file(path)
     source = str(p)

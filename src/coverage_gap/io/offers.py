@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -12,25 +14,26 @@ from ._common import (
     PARQUET_SUFFIXES,
     VECTOR_SUFFIXES,
     PathLike,
+    address_key,
     arrow_to_pandas,
-    as_text,
     existing_file,
     reading,
     require_columns,
 )
+from .numbers import parse_numbers
 from .tabular import read_csv, read_parquet
 
 
 def read_offers(
     path: PathLike,
     *,
-    id: str = S.ADDRESS_ID,
+    id: str | Sequence[str] = S.ADDRESS_ID,
     download: str | None = None,
     upload: str | None = None,
     technology: str | None = None,
-    technologies: dict[str, tuple[str, str | None]] | None = None,
+    technologies: Mapping[str, str | Sequence[str | None]] | None = None,
     sep: str | None = None,
-    decimal: str = ".",
+    decimal: str | None = None,
     encoding: str = "utf-8",
 ) -> pd.DataFrame:
     r"""Read offered speeds per address, in long or wide layout.
@@ -40,7 +43,10 @@ def read_offers(
     per address with a download/upload column pair per technology, given as
     ``technologies={"fiber": ("download_fiber", "upload_fiber"), "xdsl": ("download_xdsl",
     None)}``; an empty cell or 0 download means "not offered" and yields no offer, and
-    ``None`` for an upload column means the file states no upload.
+    ``None`` for an upload column means the file states no upload. An address with
+    nothing offered keeps one row without speed or technology: it is listed in the file
+    (see :class:`coverage_gap.evidence.OfferMatch`), and a row without download never
+    serves anyone.
 
     Parameters
     ----------
@@ -48,15 +54,20 @@ def read_offers(
         CSV, Parquet, or a vector file whose attributes hold the speeds (its geometry
         is ignored; offers are joined to households by id).
     id
-        Address id column (read as text).
+        Address id column (read as text), or several columns that together name an
+        address (joined as ``"2690|Rørhaven|50"``, see
+        :func:`coverage_gap.io._common.address_key`).
     download, upload, technology
         Columns of the long layout.
     technologies
-        Column pairs of the wide layout (instead of ``download``/``upload``).
+        Column pairs of the wide layout (instead of ``download``/``upload``): a
+        download column alone (or with ``None``) means the file states no upload.
     sep
         CSV delimiter; sniffed from the header when ``None``.
     decimal
-        Decimal mark of the speed columns (``","`` in Danish files).
+        Decimal mark of the speed columns: ``","`` (Danish files), ``"."``, or None to
+        detect it per column; values that contradict it are an error (see
+        :mod:`coverage_gap.io.numbers`).
     encoding
         Text encoding of a CSV file.
 
@@ -75,6 +86,9 @@ def read_offers(
     ...                                           "xdsl": ("dl_dsl", None)})
     >>> o.values.tolist()
     [['a', 1000.0, 1000.0, 'fiber'], ['b', 20.0, nan, 'xdsl']]
+    >>> o.attrs["id_column"]
+    'id'
+
     """
     p = existing_file(path)
     source = str(p)
@@ -87,14 +101,17 @@ def read_offers(
                 "technologies = {name = [download, upload]} (wide layout)",
             )
         )
-    needed = [id]
-    if technologies is not None:
-        for down_col, up_col in technologies.values():
-            needed += [c for c in (down_col, up_col) if c]
+    key = [id] if isinstance(id, str) else list(id)
+    pairs = None if technologies is None else _pairs(technologies, source=source)
+    needed = list(key)
+    if pairs is not None:
+        for down_col, up_col in pairs.values():
+            needed += [c for c in (down_col, up_col) if c and c not in needed]
     else:
-        needed += [c for c in (download, upload, technology) if c]
-    text = [id] + ([technology] if technology else [])
-    if decimal != ".":
+        needed += [c for c in (download, upload, technology) if c and c not in needed]
+    text = key + ([technology] if technology else [])
+    if decimal == ",":
+        # Read as text: a column of "1.000" would otherwise be inferred as 1.0.
         text += [c for c in needed if c not in text]
     if p.suffix.lower() in PARQUET_SUFFIXES:
         table, _ = read_parquet(p, columns=needed, categorical=[technology] if technology else [])
@@ -105,7 +122,7 @@ def read_offers(
                 list(pyogrio.read_info(p)["fields"]), needed, source=source, what="offer"
             )
             frame = pyogrio.read_dataframe(p, columns=needed, read_geometry=False)
-        if decimal != ".":
+        if decimal == ",":
             frame = frame.astype({c: "string" for c in needed})
     else:
         frame = read_csv(p, text_columns=text, columns=needed, sep=sep, encoding=encoding)
@@ -114,42 +131,23 @@ def read_offers(
     def speeds(column: str | None) -> pd.Series:
         if column is None:
             return pd.Series(np.nan, index=frame.index)
-        values = frame[column]
-        if pd.api.types.is_numeric_dtype(values):
-            return values.astype(np.float64)
-        if decimal != ".":
-            values = values.str.replace(".", "", regex=False).str.replace(decimal, ".", regex=False)
-        numeric = pd.to_numeric(values, errors="coerce")
-        suspect = numeric.isna() & values.notna()
-        bad = suspect.copy()
-        if suspect.any():
-            bad[suspect] = values[suspect].astype(str).str.strip() != ""
-        if bad.any():
-            first = bad.to_numpy().nonzero()[0][:5]
-            # Line numbers: header is line 1, first data row line 2.
-            raise InputError(
-                Problem(
-                    source,
-                    f"text in a speed column, e.g. {values[bad].iloc[0]!r}",
-                    column=column,
-                    rows=tuple(int(i) + 2 for i in first),
-                    count=int(bad.sum()),
-                    fix="speeds must be numbers in Mbit/s (rows are file lines); "
-                    "check the decimal mark and the separator",
-                )
-            )
-        return numeric.astype(np.float64)
+        numbers = parse_numbers(
+            frame[column], decimal=decimal, source=source, column=column, what="speed"
+        )
+        return pd.Series(numbers, index=frame.index)
 
-    ids = as_text(frame[id])
-    if technologies is None:
+    ids = address_key(frame, id)
+    if pairs is None:
         out = pd.DataFrame({S.ADDRESS_ID: ids, S.DOWN: speeds(download), S.UP: speeds(upload)})
         if technology:
             out[S.TECHNOLOGY] = frame[technology].astype("category")
     else:
         parts = []
-        for name, (down_col, up_col) in technologies.items():
+        any_offer = np.zeros(len(frame), dtype=bool)
+        for name, (down_col, up_col) in pairs.items():
             down = speeds(down_col)
             offered = down.notna() & (down > 0)
+            any_offer |= offered.to_numpy()
             parts.append(
                 pd.DataFrame(
                     {
@@ -160,6 +158,40 @@ def read_offers(
                     }
                 )
             )
+        # Addresses listed with nothing offered keep one row (no speed, no technology):
+        # the file speaks about them, which the share of matched addresses must know.
+        listed = ~any_offer
+        parts.append(
+            pd.DataFrame(
+                {
+                    S.ADDRESS_ID: ids[listed],
+                    S.DOWN: np.nan,
+                    S.UP: np.nan,
+                    S.TECHNOLOGY: None,
+                }
+            )
+        )
         out = pd.concat(parts, ignore_index=True)
-    out.attrs["source"] = source
+        out[S.TECHNOLOGY] = out[S.TECHNOLOGY].astype(pd.CategoricalDtype(list(pairs)))
+    out.attrs.update(source=source, id_column=id if isinstance(id, str) else "+".join(id))
+    return out
+
+
+def _pairs(
+    technologies: Mapping[str, str | Sequence[str | None]], *, source: str
+) -> dict[str, tuple[str, str | None]]:
+    """Technology → (download column, upload column or None), from TOML-style values."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for name, columns in technologies.items():
+        pair = [columns] if isinstance(columns, str) else list(columns)
+        if not 1 <= len(pair) <= 2 or not isinstance(pair[0], str):
+            raise InputError(
+                Problem(
+                    source,
+                    f"technology {name!r}: give [download] or [download, upload] columns, "
+                    f"got {columns!r}",
+                    fix='e.g. fiber = ["download_fiber", "upload_fiber"]',
+                )
+            )
+        out[name] = (pair[0], pair[1] if len(pair) == 2 else None)
     return out

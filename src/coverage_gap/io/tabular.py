@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import shapely
 from numpy.typing import NDArray
 
-from ..errors import EmptyInputError, InputError, Problem
+from ..errors import EmptyInputError, InputError, Problem, SchemaError
 from ..layers import point_coordinates
 from ._common import arrow_to_pandas, reading, require_columns
 
@@ -42,11 +42,25 @@ def read_csv(
     columns: Sequence[str] | None = None,
     sep: str | None = None,
     encoding: str = "utf-8",
+    all_text: bool = False,
 ) -> pd.DataFrame:
-    """Read a CSV with pyarrow; ``text_columns`` stay text. Errors name the file."""
+    """Read a CSV with pyarrow; ``text_columns`` (or all, with ``all_text``) stay text.
+
+    Errors name the file; a header that repeats a column name is an error.
+    """
     source = str(path)
     sep = sep or sniff_delimiter(path, encoding)
     header = header_names(path, sep, encoding)
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise SchemaError(
+            Problem(
+                source,
+                f"the header names the column(s) {repeated} more than once",
+                column=repeated[0],
+                fix="give every column its own name",
+            )
+        )
     if columns is not None:
         require_columns(header, list(columns), source=source, what="table")
     with reading(source, "CSV table"):
@@ -55,8 +69,14 @@ def read_csv(
             read_options=pacsv.ReadOptions(encoding=encoding),
             parse_options=pacsv.ParseOptions(delimiter=sep),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in text_columns if c in header},
+                column_types={
+                    c: pa.string() for c in (header if all_text else text_columns) if c in header
+                },
                 include_columns=list(columns) if columns is not None else None,
+                # Only an empty cell is missing: "NA", "n/a" or "nan" written in a
+                # coordinate or speed column is text (an error there), and an id "NA"
+                # stays an id.
+                null_values=[""],
                 strings_can_be_null=True,
             ),
         )
@@ -68,10 +88,21 @@ def read_csv(
 
 
 def header_names(path: Path, sep: str, encoding: str) -> list[str]:
-    """Column names of a delimited file (quotes and a BOM removed)."""
+    r"""Column names of a delimited file (quotes and a BOM removed).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "b.csv"
+    >>> _ = p.write_bytes(b'\xef\xbb\xbf"adgadr_id";"postnr"\n"a";1\n')
+    >>> header_names(p, ";", "utf-8")
+    ['adgadr_id', 'postnr']
+    """
     import csv
 
-    with open(path, encoding=encoding, errors="replace", newline="") as handle:
+    # utf-8-sig drops a BOM before the csv module sees (and mis-quotes) the first name.
+    text_encoding = "utf-8-sig" if encoding.lower().replace("_", "-") == "utf-8" else encoding
+    with open(path, encoding=text_encoding, errors="replace", newline="") as handle:
         first = next(csv.reader(handle, delimiter=sep), [])
     return [c.lstrip("\ufeff") for c in first]
 

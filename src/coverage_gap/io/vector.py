@@ -37,6 +37,7 @@ from ._common import (
     resolve_crs,
     transform_xy,
 )
+from .numbers import parse_numbers
 from .tabular import point_xy, read_csv, read_parquet
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,33 @@ _XY_CANDIDATES = (
 )
 
 
+def choose_layer(path: Path, layer: str | int | None) -> str | int | None:
+    """Return the layer to read: ``layer``, or the only one (several need ``layer``).
+
+    Reading "the first layer" of a GeoPackage with several would read the wrong data
+    without a word.
+    """
+    if layer is not None:
+        return layer
+    with reading(str(path), "vector file"):
+        layers = pyogrio.list_layers(path)
+    if len(layers) > 1:
+        names = [str(name) for name in layers[:, 0]]
+        raise InputError(
+            Problem(
+                str(path),
+                f"the file has {len(names)} layers: {names}",
+                fix='name the one to read with layer = "..."',
+            )
+        )
+    return None
+
+
 def _read_vector(
     path: Path, *, columns: list[str] | None, layer: str | int | None
 ) -> gpd.GeoDataFrame:
     source = str(path)
+    layer = choose_layer(path, layer)
     with reading(source, "vector file"):
         info = pyogrio.read_info(path, layer=layer)
         if columns is not None:
@@ -79,6 +103,7 @@ def read_households(
     y: str | None = None,
     crs: object | None = None,
     layer: str | int | None = None,
+    decimal: str | None = None,
     working_crs: object = S.WORKING_CRS,
 ) -> pd.DataFrame:
     r"""Read household address points into the canonical household table.
@@ -102,7 +127,11 @@ def read_households(
         CRS of the coordinates. Required for CSV and plain Parquet; for files with a
         CRS of their own it must agree with it.
     layer
-        Layer of a multi-layer file (GeoPackage).
+        Layer of a multi-layer file (GeoPackage); required when the file has several.
+    decimal
+        Decimal mark of text coordinates in a table: ``","`` (``705704,5``), ``"."``,
+        or None to detect it. Text that is not a number is an error, never a silently
+        "invalid" row (see :mod:`coverage_gap.io.numbers`).
     working_crs
         CRS of the returned coordinates.
 
@@ -110,8 +139,9 @@ def read_households(
     -------
     pandas.DataFrame
         ``address_id``, ``households``, ``x``, ``y`` (and
-        ``declared_municipality_code``), with ``attrs["crs"]``, ``attrs["source"]`` and
-        ``attrs["households_column"]``. Row order and index follow the file.
+        ``declared_municipality_code``), with ``attrs["crs"]``, ``attrs["source"]``,
+        ``attrs["id_column"]`` and ``attrs["households_column"]``. Row order and index
+        follow the file.
 
     Examples
     --------
@@ -128,7 +158,13 @@ def read_households(
     suffix = p.suffix.lower()
     if suffix in TABLE_SUFFIXES or suffix in PARQUET_SUFFIXES:
         if suffix in TABLE_SUFFIXES:
-            frame = read_csv(p, text_columns=[c for c in (id, municipality) if c])
+            # With a declared decimal comma every column is text: "1.000" must not be
+            # inferred as 1.0 before the parser sees it.
+            frame = read_csv(
+                p,
+                text_columns=[c for c in (id, municipality) if c],
+                all_text=decimal == ",",
+            )
             geo: dict = {}
         else:
             table, geo = read_parquet(p)
@@ -149,8 +185,8 @@ def read_households(
                     list(frame.columns), _XY_CANDIDATES, source=source, what="coordinate"
                 )
             require_columns(list(frame.columns), [*wanted, x, y], source=source, what="household")
-            xs = _numeric(frame[x], source=source, column=x)
-            ys = _numeric(frame[y], source=source, column=y)
+            xs = _coordinates(frame[x], decimal=decimal, source=source, column=x)
+            ys = _coordinates(frame[y], decimal=decimal, source=source, column=y)
             file_crs = None
             if crs is None:
                 raise InputError(
@@ -176,19 +212,42 @@ def read_households(
     out = pd.DataFrame(index=frame.index)
     out[S.ADDRESS_ID] = as_text(frame[id])
     # Counts are checked (and made int64) by validate_households, which names bad rows.
-    out[S.HOUSEHOLDS] = frame[households] if households else np.ones(len(frame), dtype=np.int64)
+    out[S.HOUSEHOLDS] = (
+        _counts(frame[households], decimal=decimal, source=source, column=households)
+        if households
+        else np.ones(len(frame), dtype=np.int64)
+    )
     out[S.X] = xs
     out[S.Y] = ys
     if municipality:
         out[S.DECLARED_MUNICIPALITY] = normalize_codes(frame[municipality])
-    out.attrs.update(crs=crs_name(target), source=source, households_column=households)
+    out.attrs.update(
+        crs=crs_name(target), source=source, id_column=id, households_column=households
+    )
     log.info("read %d addresses from %s", len(out), source)
     return out
 
 
-def _numeric(values: pd.Series, *, source: str, column: str) -> np.ndarray:
-    """Coordinates as float64; text that is not a number becomes NaN (an invalid row)."""
-    return pd.to_numeric(values, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+def _coordinates(values: pd.Series, *, decimal: str | None, source: str, column: str) -> np.ndarray:
+    """Coordinates as float64: empty cells become NaN (an invalid row), text an error."""
+    return parse_numbers(
+        values,
+        decimal=decimal,
+        source=source,
+        column=column,
+        what="coordinate",
+        allow_infinite=True,
+    )
+
+
+def _counts(values: pd.Series, *, decimal: str | None, source: str, column: str) -> pd.Series:
+    """Household counts: numbers stay as they are (validation checks them), text is parsed."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values
+    numbers = parse_numbers(
+        values, decimal=decimal, source=source, column=column, what="household count"
+    )
+    return pd.Series(numbers, index=values.index)
 
 
 def read_municipalities(
@@ -216,16 +275,19 @@ def read_municipalities(
     layer
         Layer of a multi-layer file.
     codes
-        Keep only these municipality codes; a code not in the file is an error.
+        Report only these municipality codes (a code not in the file is an error). The
+        other polygons are kept, marked ``selected = False``: they still place
+        addresses, so that an address in a neighbouring municipality is never counted
+        in a selected one (see :class:`coverage_gap.MunicipalityIndex`).
     working_crs
         CRS of the returned polygons.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        ``municipality_code``, ``municipality_name``, ``geometry`` in the working CRS,
-        with ``attrs["source"]``. Not yet validated: see
-        :func:`coverage_gap.validate_municipalities`.
+        ``municipality_code``, ``municipality_name``, ``geometry`` in the working CRS
+        (and ``selected`` when ``codes`` is given), with ``attrs["source"]``. Not yet
+        validated: see :func:`coverage_gap.validate_municipalities`.
 
     Examples
     --------
@@ -236,6 +298,8 @@ def read_municipalities(
     ...                      crs="EPSG:25832").to_file(p)
     >>> read_municipalities(p, code="kode", name="navn")["municipality_code"].tolist()
     ['0253']
+    >>> read_municipalities(p, code="kode", name="navn", codes=["0253"])["selected"].tolist()
+    [True]
     """
     p = existing_file(path)
     source = str(p)
@@ -271,7 +335,7 @@ def read_municipalities(
                     fix='check the codes against the boundary file (4-digit text such as "0253")',
                 )
             )
-        out = out[out[S.MUNICIPALITY_CODE].isin(wanted)].reset_index(drop=True)
+        out[S.SELECTED] = out[S.MUNICIPALITY_CODE].isin(wanted).to_numpy()
     out.attrs["source"] = source
     return out
 
@@ -341,9 +405,9 @@ def read_coverage_polygons(
         geometry=gpd.GeoSeries(gdf.geometry.array, crs=layer_crs).to_crs(working_crs).array,
         crs=parse_crs(working_crs, source="working_crs"),
     )
-    for column in (S.DOWN, S.UP, "signal_dbm"):
+    for column, what in ((S.DOWN, "speed"), (S.UP, "speed"), ("signal_dbm", "signal")):
         if column in out:
-            out[column] = _numeric(out[column], source=source, column=column)
+            out[column] = parse_numbers(out[column], source=source, column=column, what=what)
     from ..validate import repair_polygons
 
     out, problems = repair_polygons(out, source=source)
