@@ -64,23 +64,53 @@ def _summary(results: Results) -> str:
 
 
 def _run(
-    config_path: Path, out: Path, *, report: bool = False, lang: str = "en", progress: bool = True
+    config_path: Path,
+    out: Path,
+    *,
+    report: bool = False,
+    lang: str | None = None,
+    progress: bool = True,
 ) -> int:
     from .pipeline import run
-    from .report import write_report, write_run_outputs
+    from .report import OutputFolder, input_paths, write_report, write_run_outputs
 
-    results = run(load_config(config_path))
-    if report:
-        paths = write_report(results, out, lang=lang, progress=progress)
-    else:
-        paths = write_run_outputs(results, out)
+    config = load_config(config_path)
+    # The output folder is checked and locked before anything is computed.
+    with OutputFolder(out, inputs=input_paths(config)) as folder:
+        results = run(config)
+        if report:
+            paths = write_report(results, folder, lang=lang, progress=progress)
+        else:
+            paths = write_run_outputs(results, folder)
+        folder.commit()
+    _print_summary(results, out, paths, report=report)
+    return 0
+
+
+def _demo(out: Path, *, scale: float, lang: str | None, progress: bool) -> int:
+    from .datasets import write_demo_inputs
+    from .pipeline import run
+    from .report import OutputFolder, write_report
+
+    with OutputFolder(out) as folder:
+        # the generated inputs belong to the output set, like the results
+        config = write_demo_inputs(folder.staging / "inputs", scale=scale)
+        folder.adopt("inputs")
+        results = run(load_config(config))
+        paths = write_report(results, folder, lang=lang, progress=progress)
+        folder.commit()
+    print(f"synthetic demo data written to {out / 'inputs'}")
+    _print_summary(results, out, paths, report=True)
+    return 0
+
+
+def _print_summary(results: Results, out: Path, paths: dict[str, Path], *, report: bool) -> None:
     print(_summary(results))
-    shown = [p for p in paths.values() if p.parent == out] if report else list(paths.values())
-    for path in shown:
-        print(f"  wrote {path}")
+    for path in paths.values():
+        if path.parent == out.absolute():
+            print(f"  wrote {path}")
     if report:
         print(f"  wrote {out / 'figures'}/ and {out / 'fact_sheets'}/")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     p_fetch.add_argument("--no-progress", action="store_true")
     for p in (p_report, p_demo):
         p.add_argument(
-            "--lang", choices=["da", "en"], default="en", help="language of figures (default en)"
+            "--lang",
+            choices=["da", "en"],
+            default=None,
+            help="language of figures (default: [report] lang of the configuration, else en)",
         )
         p.add_argument("--no-progress", action="store_true", help="no progress line")
     p_demo.add_argument(
@@ -141,12 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             return _run(
                 args.config, args.out, report=True, lang=args.lang, progress=not args.no_progress
             )
-        from .datasets import write_demo_inputs
-
-        inputs = args.out / "inputs"
-        config = write_demo_inputs(inputs, scale=args.scale)
-        print(f"synthetic demo data written to {inputs}")
-        return _run(config, args.out, report=True, lang=args.lang, progress=not args.no_progress)
+        return _demo(args.out, scale=args.scale, lang=args.lang, progress=not args.no_progress)
     except CoverageGapError as exc:
         print(f"coverage-gap: error: {exc}", file=sys.stderr)
         return 2

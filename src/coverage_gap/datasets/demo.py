@@ -1,22 +1,28 @@
 """A synthetic Region Sjælland for demos, tests and notebooks.
 
-Real municipality codes, names, populations (1 January 2023, Statistics Denmark) and main
-towns; everything else is made up: schematic boundaries (Voronoi cells around the main
-towns, clipped to a rough outline of west/south Zealand, Lolland, Falster and Møn),
-address points clustered around towns and villages, a fixed-offer table (fibre, cable TV,
-xDSL with some missing uploads, fixed wireless) and two operators' signal rasters.
-Households per municipality are estimated as population / 2.1 (Denmark: 2,788,291
-households for about 5.9 million people on 1 January 2022).
+Real municipality codes, names, outlines, populations (1 January 2023, Statistics
+Denmark) and main towns; everything else is made up: address points clustered around
+towns and villages inside the real outlines, a fixed-offer table (fibre, cable TV, xDSL
+with some missing uploads, fixed wireless) and two operators' signal rasters. Households
+per municipality are estimated as population / 2.1 (Denmark: 2,788,291 households for
+about 5.9 million people on 1 January 2022).
 
-Every output made from it says "synthetic demo data". Nothing is shipped: the files are
-generated in a second or two from a fixed seed, so the same call gives the same bytes.
+The outlines are a simplified copy of the DAGI municipality boundaries shipped with the
+package (``region_sjaelland_kommuner.geojson.gz``, about 30 kB; "Indeholder data fra
+Geodatastyrelsen (DAGI/FOT), 2014"; source and processing in the repository's
+``data/README.md``). Every output made from the demo says "synthetic demo data". The
+files are generated in a few seconds from a fixed seed: the same call gives the same
+bytes.
 """
 
 from __future__ import annotations
 
 import functools
+import gzip
+import json
 import tempfile
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 import geopandas as gpd
@@ -54,55 +60,9 @@ REGION_SJAELLAND: tuple[tuple[str, str, int, str, float, float, float], ...] = (
     ("0390", "Vordingborg", 45441, "Vordingborg", 686120.4, 6099557.0, 0.75),
 )
 
-# Rough outlines (EPSG:25832): west/south Zealand, Lolland-Falster, Møn.
-_OUTLINES = (
-    [
-        (618000, 6150000),
-        (622000, 6168000),
-        (628000, 6185000),
-        (645000, 6192000),
-        (652000, 6205000),
-        (660000, 6214000),
-        (672000, 6212000),
-        (684000, 6198000),
-        (690000, 6185000),
-        (700000, 6181000),
-        (712000, 6172000),
-        (716000, 6160000),
-        (716000, 6150000),
-        (723000, 6140000),
-        (720000, 6126000),
-        (708000, 6117000),
-        (697000, 6108000),
-        (694000, 6097000),
-        (680000, 6095000),
-        (668000, 6106000),
-        (652000, 6116000),
-        (640000, 6125000),
-        (628000, 6136000),
-    ],
-    [
-        (622000, 6078000),
-        (640000, 6088000),
-        (660000, 6086000),
-        (676000, 6088000),
-        (692000, 6087000),
-        (700000, 6075000),
-        (697000, 6055000),
-        (688000, 6043000),
-        (672000, 6052000),
-        (650000, 6056000),
-        (632000, 6062000),
-    ],
-    [
-        (703000, 6098000),
-        (712000, 6104000),
-        (728000, 6102000),
-        (732000, 6094000),
-        (716000, 6088000),
-        (704000, 6090000),
-    ],
-)
+#: The real outlines (simplified DAGI boundaries), shipped with the package; see data/README.md.
+OUTLINES_FILE = "region_sjaelland_kommuner.geojson.gz"
+OUTLINES_ATTRIBUTION = "Indeholder data fra Geodatastyrelsen (DAGI/FOT), 2014"
 
 
 @dataclass(frozen=True)
@@ -115,23 +75,25 @@ class DemoData:
     rasters: dict[str, tuple[NDArray[np.float32], Affine]]
 
 
+@functools.cache
+def _outline_geometries() -> dict[str, shapely.Geometry]:
+    """Read the 17 municipality outlines (by code) from the package data."""
+    raw = (files("coverage_gap") / "datasets" / OUTLINES_FILE).read_bytes()
+    features = json.loads(gzip.decompress(raw))["features"]
+    return {
+        f["properties"]["code"]: shapely.from_geojson(json.dumps(f["geometry"])) for f in features
+    }
+
+
 def _outline() -> shapely.Geometry:
-    return shapely.union_all([shapely.Polygon(ring) for ring in _OUTLINES])
+    return shapely.union_all(list(_outline_geometries().values()))
 
 
 def _boundaries() -> gpd.GeoDataFrame:
-    outline = _outline()
-    towns = shapely.points([(r[4], r[5]) for r in REGION_SJAELLAND])
-    cells = shapely.get_parts(
-        shapely.voronoi_polygons(shapely.multipoints(towns), extend_to=outline.envelope)
-    )
-    geoms = []
-    for town in towns:
-        cell = next(c for c in cells if shapely.contains(c, town))
-        geoms.append(shapely.intersection(cell, outline))
+    outlines = _outline_geometries()
     return gpd.GeoDataFrame(
         {"code": [r[0] for r in REGION_SJAELLAND], "name": [r[1] for r in REGION_SJAELLAND]},
-        geometry=geoms,
+        geometry=[outlines[r[0]] for r in REGION_SJAELLAND],
         crs=CRS,
     )
 
@@ -222,7 +184,9 @@ def _households(
     n = len(table)
     coast = rng.choice(n, size=max(n // 400, 3), replace=False)
     rings = shapely.get_exterior_ring(shapely.get_parts(boundaries.geometry.array))
-    ring = rings[rng.integers(0, len(rings), coast.size)]
+    # Long coasts get more such addresses than the many small islets.
+    length = shapely.length(rings)
+    ring = rings[rng.choice(len(rings), size=coast.size, p=length / length.sum())]
     on_line = shapely.line_interpolate_point(ring, rng.uniform(0, 1, coast.size), normalized=True)
     angle = rng.uniform(0, 2 * np.pi, coast.size)
     step = rng.uniform(0, 400, coast.size)
@@ -440,10 +404,15 @@ def write_demo_inputs(directory: str | Path, *, scale: float = 1.0, seed: int = 
     >>> write_demo_inputs(tempfile.mkdtemp(), scale=0.01).name
     'demo.toml'
     """
+    from ..report import geopackage_bytes
+
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     demo = make_demo(scale, seed=seed)
-    demo.municipalities.to_file(out / "municipalities.gpkg", layer="municipalities", driver="GPKG")
+    # A GeoPackage stores the time of writing; a fixed one keeps the bytes the same.
+    (out / "municipalities.gpkg").write_bytes(
+        geopackage_bytes(demo.municipalities, name="municipalities")
+    )
     demo.households.to_parquet(out / "households.parquet")
     demo.fixed_offers.to_csv(out / "fixed_offers.csv", index=False, lineterminator="\n")
     for operator, (values, transform) in demo.rasters.items():
