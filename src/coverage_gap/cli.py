@@ -1,4 +1,4 @@
-"""Command line: ``coverage-gap run|report|demo|fetch``.
+"""Command line: ``coverage-gap run|report|deck|demo|fetch``.
 
 Thin by design: parse arguments, load the configuration, call the pipeline and the
 writers, print a short summary. Errors of coverage_gap are printed without a traceback
@@ -87,6 +87,27 @@ def _run(
     return 0
 
 
+def _deck(config_path: Path, out: Path, *, lang: str | None, template: Path | None) -> int:
+    from .deck import check_deck_target, load_template, write_deck
+    from .pipeline import run
+    from .report import input_paths
+
+    config = load_config(config_path)
+    # target and template are checked before anything is computed
+    check_deck_target(out, inputs=input_paths(config))
+    if template is not None:
+        load_template(template)
+    lang = lang or config.report.lang
+    command = f"coverage-gap deck {config_path} --out {out} --lang {lang}"
+    if template is not None:
+        command += f" --template {template}"
+    results = run(config)
+    write_deck(results, out, lang=lang, template=template, command=command)
+    print(_summary(results))
+    print(f"  wrote {out}")
+    return 0
+
+
 def _demo(out: Path, *, scale: float, lang: str | None, progress: bool) -> int:
     from .datasets import write_demo_inputs
     from .pipeline import run
@@ -97,7 +118,11 @@ def _demo(out: Path, *, scale: float, lang: str | None, progress: bool) -> int:
         config = write_demo_inputs(folder.staging / "inputs", scale=scale)
         folder.adopt("inputs")
         results = run(load_config(config))
-        paths = write_report(results, folder, lang=lang, progress=progress)
+        command = f"coverage-gap demo --out {out}" + (f" --scale {scale:g}" if scale != 1 else "")
+        command += f" --lang {lang or results.config.report.lang}"
+        paths = write_report(
+            results, folder, lang=lang, progress=progress, deck=True, deck_command=command
+        )
         folder.commit()
     print(f"synthetic demo data written to {out / 'inputs'}")
     _print_summary(results, out, paths, report=True)
@@ -127,8 +152,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     p_report.add_argument("config", type=Path)
     p_report.add_argument("--out", type=Path, required=True, help="output directory")
+    p_deck = sub.add_parser("deck", help="run and write a presentation deck (PowerPoint)")
+    p_deck.add_argument("config", type=Path)
+    p_deck.add_argument("--out", type=Path, required=True, help="the .pptx file to write")
+    p_deck.add_argument(
+        "--lang",
+        choices=["da", "en"],
+        default=None,
+        help="language of the deck (default: [report] lang of the configuration, else en)",
+    )
+    p_deck.add_argument(
+        "--template", type=Path, default=None, help="an organisation's .pptx template"
+    )
     p_demo = sub.add_parser(
-        "demo", help="generate the synthetic Region Sjælland and write its full report"
+        "demo",
+        help="generate the synthetic Region Sjælland and write its full report and deck",
     )
     p_demo.add_argument("--out", type=Path, required=True, help="output directory")
     p_fetch = sub.add_parser("fetch", help="download official public files into a cache")
@@ -170,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
                 path = fetch(name, args.cache, sha256=args.sha256, progress=not args.no_progress)
                 print(f"  {name}: {path}")
             return 0
+        if args.command == "deck":
+            return _deck(args.config, args.out, lang=args.lang, template=args.template)
         if args.command == "report":
             return _run(
                 args.config, args.out, report=True, lang=args.lang, progress=not args.no_progress

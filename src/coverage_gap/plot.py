@@ -52,6 +52,10 @@ if TYPE_CHECKING:
 SLIDE = (13.333, 7.5)  # inches: a 16:9 slide
 SLIDE_TAG = "coverage_gap-slide"
 FOOTER_TAG = "coverage_gap-footer"
+TITLE_TAG = "coverage_gap-title"
+#: A slide figure whose title is written elsewhere (a deck's title placeholder): the
+#: title is kept as a hidden text (see :func:`slide_title`) and takes no room.
+UNTITLED_TAG = "coverage_gap-slide-untitled"
 SMALL_COUNT = 30
 """Fewer households than this (in the denominator) make a share uncertain: marked "few"."""
 
@@ -437,11 +441,16 @@ def footer_text(provenance: Provenance, lang: str = "en") -> str:
 # --- slides -----------------------------------------------------------------------------
 
 
-def new_axes(*, pyplot: bool = True) -> Axes:
+def new_axes(
+    *, pyplot: bool = True, size: tuple[float, float] = SLIDE, title: bool = True
+) -> Axes:
     """Return the Axes of a new slide (16:9); a chart drawn on it lays out the whole slide.
 
     ``pyplot=False`` makes a figure that pyplot does not know (for writing files: it is
-    never displayed and needs no closing).
+    never displayed and needs no closing). ``size`` (inches) lays the chart out for
+    another frame, e.g. the picture area of a presentation slide; ``title=False`` leaves
+    the chart's title off the figure (it goes into the slide's title placeholder; read
+    it with :func:`slide_title`).
 
     Examples
     --------
@@ -450,14 +459,31 @@ def new_axes(*, pyplot: bool = True) -> Axes:
     (13.33, 7.5)
     """
     if pyplot:
-        fig = plt.figure(figsize=SLIDE)
+        fig = plt.figure(figsize=size)
     else:
-        fig = Figure(figsize=SLIDE)
+        fig = Figure(figsize=size)
         FigureCanvasAgg(fig)
-    fig.set_gid(SLIDE_TAG)
+    fig.set_gid(SLIDE_TAG if title else UNTITLED_TAG)
     ax = fig.add_axes((0.1, 0.15, 0.8, 0.7))
     ax.set_gid(SLIDE_TAG)
     return ax
+
+
+def slide_title(fig: Figure) -> str | None:
+    """Return the title a chart gave its slide (also when it was left off the figure).
+
+    Examples
+    --------
+    >>> from coverage_gap.datasets import make_demo_results
+    >>> r = make_demo_results(scale=0.01)
+    >>> ax = plot_gap_ranking(r.municipalities, ax=new_axes(pyplot=False, title=False))
+    >>> slide_title(ax.figure)
+    'Households under-served, by municipality'
+    """
+    for text in fig.texts:
+        if text.get_gid() == TITLE_TAG:
+            return text.get_text().replace("\n", " ")
+    return None
 
 
 def is_slide(ax: Axes) -> bool:
@@ -530,9 +556,13 @@ class _Slide:
             color=INK,
             ha="left",
             va="top",
+            gid=TITLE_TAG,
         )
-        _wrap(t, self.right - self.left)
-        self.top = t.get_window_extent().y0 - 0.08 * self.fig.dpi
+        if self.fig.get_gid() == UNTITLED_TAG:
+            t.set_visible(False)  # the title is the slide's; keep it only to be read
+        else:
+            _wrap(t, self.right - self.left)
+            self.top = t.get_window_extent().y0 - 0.08 * self.fig.dpi
         if subtitle:
             s = self.fig.text(
                 self.fx(self.left),
@@ -2146,6 +2176,9 @@ def _scenario_definition(text: str, lang: str) -> str:
         .replace("continuous rate falling", "den kontinuerte rate falder")
         .replace(" at first, saturating at", " i starten, mætning ved")
         .replace("× today", "× i dag")
+        .replace("95 % interval", "95 %-interval")
+        .replace(" to +", " til +")
+        .replace(" to -", " til -")
         .replace(".", ",")
     )
 

@@ -61,6 +61,7 @@ _DEPENDENCIES = (
     "duckdb",
     "matplotlib",
     "openpyxl",
+    "python-pptx",
 )
 _FIXED_TIME = "2000-01-01T00:00:00Z"
 
@@ -955,12 +956,12 @@ def _save_settings() -> Iterator[None]:
         mpl.rcParams.update(before)
 
 
-def figure_bytes(fig: Figure, fmt: str) -> bytes:
-    """Return a figure as PNG (200 dpi), SVG or PDF bytes, with fixed metadata."""
+def figure_bytes(fig: Figure, fmt: str, *, dpi: int = _PNG_DPI) -> bytes:
+    """Return a figure as PNG (200 dpi by default), SVG or PDF bytes, with fixed metadata."""
     meta = {"png": _PNG_META, "svg": _SVG_META, "pdf": _PDF_META}[fmt]
     buffer = io.BytesIO()
     with _save_settings():
-        fig.savefig(buffer, format=fmt, dpi=_PNG_DPI, metadata=meta)
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=meta)
     return buffer.getvalue()
 
 
@@ -992,16 +993,26 @@ class _Progress:
 
 
 def report_charts(
-    results: Results, *, lang: str = "en", claim: float | None = None
+    results: Results,
+    *,
+    lang: str = "en",
+    claim: float | None = None,
+    size: tuple[float, float] | None = None,
+    title: bool = True,
 ) -> dict[str, Callable[[], Figure]]:
-    """Return the report's charts by name, each a function drawing it on a new slide."""
+    """Return the report's charts by name, each a function drawing it on a new slide.
+
+    ``size`` (inches; the 16:9 slide by default) and ``title=False`` lay a chart out
+    for the picture area of a presentation slide whose title placeholder holds the
+    title (see :func:`coverage_gap.plot.new_axes`); the deck uses them.
+    """
     from . import plot
     from .demand import danish_mobile_growth, fit_danish_mobile_growth
 
     table, prov = results.municipalities, results.provenance
 
     def slide() -> Any:
-        return plot.new_axes(pyplot=False)
+        return plot.new_axes(pyplot=False, size=size or plot.SLIDE, title=title)
 
     charts: dict[str, Callable[[], Figure]] = {
         "map_share": lambda: (
@@ -1044,13 +1055,20 @@ def report_charts(
     return charts
 
 
-def fact_sheet(results: Results, code: str, *, lang: str = "en") -> Figure:
+def fact_sheet(
+    results: Results,
+    code: str,
+    *,
+    lang: str = "en",
+    size: tuple[float, float] | None = None,
+    title: bool = True,
+) -> Figure:
     """Draw the one-page fact sheet of a municipality (a figure pyplot does not know).
 
     Its share against the region with the interval, its fixed and mobile gaps beside
     the region's, its map of under-served households and its demand curve. A
     municipality without households in the data gets a page saying so (and where it
-    lies) instead of empty charts.
+    lies) instead of empty charts. ``size`` and ``title`` as in :func:`report_charts`.
 
     Examples
     --------
@@ -1061,7 +1079,7 @@ def fact_sheet(results: Results, code: str, *, lang: str = "en") -> Figure:
     """
     from . import plot
 
-    ax = plot.new_axes(pyplot=False)
+    ax = plot.new_axes(pyplot=False, size=size or plot.SLIDE, title=title)
     fig = ax.figure
     ax.remove()
     return plot.draw_fact_sheet(fig, results, code, lang=lang)
@@ -1140,6 +1158,8 @@ def write_report(
     lang: str | None = None,
     progress: bool = False,
     claim: float | None = None,
+    deck: bool = False,
+    deck_command: str | None = None,
 ) -> dict[str, Path]:
     """Write the full regional report as one set: run outputs, figures, workbook, fact sheets.
 
@@ -1150,7 +1170,9 @@ def write_report(
     municipality). ``claim`` draws a claimed share (0.2 = "1 in 5") on the ranking,
     labelled as the claim. ``lang`` and ``claim`` default to the configuration's
     ``[report]`` section (``lang``, ``claim_share``). Matplotlib's state is not touched
-    (figures are made without pyplot).
+    (figures are made without pyplot). ``deck=True`` adds ``deck.pptx``, the
+    presentation of :func:`coverage_gap.deck.write_deck` (``deck_command`` is how to
+    regenerate it, for its notes), listed in the manifest like every other file.
 
     Examples
     --------
@@ -1171,7 +1193,7 @@ def write_report(
     folder, own = _open(out_dir, results)
     codes = [c for c in results.municipalities.index if c != S.REGION_CODE]
     charts = report_charts(results, lang=lang, claim=claim)
-    bar = _Progress(len(charts) + len(codes) + 3, progress)
+    bar = _Progress(len(charts) + len(codes) + 3 + deck, progress)
 
     def write() -> dict[str, Path]:
         paths = _write_run_files(results, folder)
@@ -1210,6 +1232,14 @@ def write_report(
                 bar.step(f"fact sheet {code}")
         paths["fact_sheets.pdf"] = folder.write_bytes("fact_sheets.pdf", pdf.getvalue())
         bar.step("fact sheets (PDF)")
+        if deck:
+            from .deck import deck_bytes
+
+            data = deck_bytes(
+                results, lang=lang, claim=claim, command=deck_command, in_output_set=True
+            )
+            paths["deck.pptx"] = folder.write_bytes("deck.pptx", data)
+            bar.step("deck")
         paths["manifest"] = write_manifest(results, folder, extra={"language": lang})
         return paths
 
