@@ -180,6 +180,7 @@ def test_demo_twice_gives_byte_identical_files(tmp_path):
     manifest = json.loads(first["manifest.json"])
     assert manifest["inputs"][0]["path"] == "inputs/households.parquet"
     assert "inputs/demo.toml" in manifest["outputs"]
+    assert "deck.pptx" in manifest["outputs"]  # the deck belongs to the output set
     assert main(args) == 0
     second = _files(out)
     assert set(second) == set(first)

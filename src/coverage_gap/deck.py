@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -81,7 +82,7 @@ TEXT = {
         "the figures cover only those.",
         "headline_title": "{area} as a whole",
         "headline": "{share} of the {unit_def} in {area} ({interval}) {verb}.",
-        "interval": "95 % interval {low}–{high}",
+        "interval": "95\u00a0% interval {low}–{high}",
         "counts": "{count} of {total} {unit} under-served.",
         "no_households": "The data hold no {unit} in {area}: there is no regional figure.",
         "claim_in": "The claim, {claim}, lies inside the 95 % interval.",
@@ -92,6 +93,7 @@ TEXT = {
         "rank_title": "{name} ({code}) · rank {rank} of {n}",
         "rank_title_partial": "{name} ({code}) · rank {rank} of {n} with data",
         "no_data_title": "{name} ({code}) · no data",
+        "few_title": " (few {unit})",
         "sources_title": "Definitions, sources and reconciliation",
         "definition": "Definition",
         "rule": "Exact definition",
@@ -149,7 +151,7 @@ TEXT = {
         "partial": "Kun {n} af {k} kommuner har {unit} i data; tallene dækker kun dem.",
         "headline_title": "{area} samlet",
         "headline": "{share} af {unit_def} i {area} ({interval}) {verb}.",
-        "interval": "95 %-interval {low}–{high}",
+        "interval": "95\u00a0%-interval {low}–{high}",
         "counts": "{count} af {total} {unit} er underforsynede.",
         "no_households": "Data indeholder ingen {unit} i {area}: der er intet regionalt tal.",
         "claim_in": "Påstanden, {claim}, ligger inden for 95 %-intervallet.",
@@ -160,6 +162,7 @@ TEXT = {
         "rank_title": "{name} ({code}) · nr. {rank} af {n}",
         "rank_title_partial": "{name} ({code}) · nr. {rank} af {n} med data",
         "no_data_title": "{name} ({code}) · ingen data",
+        "few_title": " (få {unit})",
         "sources_title": "Definitioner, kilder og afstemning",
         "definition": "Niveau",
         "rule": "Præcis definition",
@@ -1200,10 +1203,10 @@ class _Story:
         lines = []
         for row in danish_mobile_growth().itertuples(index=False):
             low, high = float(row.growth_low), float(row.growth_high)
-            growth = (
-                f"+{_pct(low, lang)}"
+            growth = "+" + (
+                _share_text(low, lang)
                 if low == high
-                else f"+{_pct(low, lang).rstrip(' %')}–{_pct(high, lang)}"
+                else f"{_share_text(low, lang, sign=False)}–{_share_text(high, lang)}"
             )
             source = str(row.source)
             if lang == "da":
@@ -1212,7 +1215,7 @@ class _Story:
                 _say(
                     "notes_growth",
                     lang,
-                    period=f"{_year(row.period_start)}–{_year(row.period_end)}",
+                    period=_period(row.period_start, row.period_end, str(row.note), lang),
                     growth=growth,
                     source=source,
                 )
@@ -1230,14 +1233,33 @@ class _Story:
         return lines
 
 
+def _share_text(share: float, lang: str, *, sign: bool = True) -> str:
+    """Write a share in percent with as few decimals as it needs (85 %, 27,5 %)."""
+    from .plot import format_number
+
+    value = 100 * share
+    decimals = 0 if abs(value - round(value)) < 1e-9 else 1
+    number = format_number(value, lang, decimals)
+    if not sign:
+        return number
+    return f"{number} %" if lang == "da" else f"{number}%"
+
+
+def _period(start: float, end: float, note: str, lang: str) -> str:
+    """Name a period of the growth series: half years as the series names them."""
+    match = re.fullmatch(r"(H[12]) (\d{4}) to (H[12]) (\d{4})", note.strip())
+    if match is None:
+        return f"{math.floor(start)}–{math.floor(end)}"
+    h1, y1, h2, y2 = match.groups()
+    if lang == "da":
+        return f"{h1[1]}. halvår {y1} til {h2[1]}. halvår {y2}"
+    return f"{h1} {y1} to {h2} {y2}"
+
+
 def _format_factor(value: float, lang: str) -> str:
     from .plot import format_number
 
     return format_number(value, lang, 1)
-
-
-def _year(value: float) -> str:
-    return f"{value:g}".replace(".5", "½")
 
 
 # --- the deck ---------------------------------------------------------------------------
@@ -1306,7 +1328,7 @@ def deck_bytes(
     ``in_output_set`` says that the deck is written into a run's output folder, whose
     ``manifest.json`` lists its checksum (the last slide says so).
     """
-    from .plot import footer_text, standard_phrase
+    from .plot import SMALL_COUNT, footer_text, standard_phrase
     from .report import _fixed_zip, fact_sheet, library_versions, report_charts
 
     settings = getattr(results.config, "report", None)
@@ -1340,34 +1362,22 @@ def deck_bytes(
 
     # 2. the headline -------------------------------------------------------------------
     paragraphs = [Paragraph(headline_sentence(results, lang=lang), scale=1.6, bold=True)]
+    if story.with_data < len(story.rows):
+        partial = _say("partial", lang, n=story.with_data, k=len(story.rows), unit=unit)
+        paragraphs.append(Paragraph(partial, bold=True))
     if region["households"] > 0:
-        paragraphs.append(
-            Paragraph(
-                _say(
-                    "counts",
-                    lang,
-                    count=_n(region["underserved_households"], lang),
-                    total=_n(region["households"], lang),
-                    unit=unit,
-                )
-            )
+        counts = _say(
+            "counts",
+            lang,
+            count=_n(region["underserved_households"], lang),
+            total=_n(region["households"], lang),
+            unit=unit,
         )
+        paragraphs.append(Paragraph(counts))
         if claim is not None:
             inside = region["share_ci_low"] <= claim <= region["share_ci_high"]
-            paragraphs.append(
-                Paragraph(
-                    _say(
-                        "claim_in" if inside else "claim_out",
-                        lang,
-                        claim=_pct(claim, lang),
-                        interval=_interval(region, lang),
-                    )
-                )
-            )
-    if story.with_data < len(story.rows):
-        paragraphs.append(
-            Paragraph(_say("partial", lang, n=story.with_data, k=len(story.rows), unit=unit))
-        )
+            key = "claim_in" if inside else "claim_out"
+            paragraphs.append(Paragraph(_say(key, lang, claim=_pct(claim, lang))))
     paragraphs.append(Paragraph(footer_text(prov, lang), scale=0.7))
     deck.text_slide(
         _say("headline_title", lang, area=area),
@@ -1405,6 +1415,8 @@ def deck_bytes(
             heading = _say(
                 key, lang, name=name, code=code, rank=int(ranks[code]), n=story.with_data
             )
+            if row["households"] < SMALL_COUNT:
+                heading += _say("few_title", lang, unit=unit)
             numbers_m = [
                 story.share_line(code),
                 _say("notes_rank", lang, rank=int(ranks[code]), n=story.with_data),

@@ -441,6 +441,17 @@ def footer_text(provenance: Provenance, lang: str = "en") -> str:
 # --- slides -----------------------------------------------------------------------------
 
 
+class _FileCanvas(FigureCanvasAgg):
+    """The canvas of a figure drawn only to be saved: no drawing on ``draw_idle``.
+
+    GeoPandas asks for an idle redraw after every layer it plots; an Agg canvas answers
+    it with a full draw of the figure, which nothing displays. Saving draws the figure.
+    """
+
+    def draw_idle(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
 def new_axes(
     *, pyplot: bool = True, size: tuple[float, float] = SLIDE, title: bool = True
 ) -> Axes:
@@ -462,7 +473,7 @@ def new_axes(
         fig = plt.figure(figsize=size)
     else:
         fig = Figure(figsize=size)
-        FigureCanvasAgg(fig)
+        _FileCanvas(fig)
     fig.set_gid(SLIDE_TAG if title else UNTITLED_TAG)
     ax = fig.add_axes((0.1, 0.15, 0.8, 0.7))
     ax.set_gid(SLIDE_TAG)
@@ -478,7 +489,7 @@ def slide_title(fig: Figure) -> str | None:
     >>> r = make_demo_results(scale=0.01)
     >>> ax = plot_gap_ranking(r.municipalities, ax=new_axes(pyplot=False, title=False))
     >>> slide_title(ax.figure)
-    'Households under-served, by municipality'
+    'Households without fixed broadband ≥ 100/30 Mbit/s, by municipality'
     """
     for text in fig.texts:
         if text.get_gid() == TITLE_TAG:
