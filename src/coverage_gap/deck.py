@@ -29,7 +29,7 @@ import functools
 import io
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -111,7 +111,8 @@ TEXT = {
         "{invalid} invalid (no usable point)",
         "manifest": "Manifest",
         "manifest_sha": "manifest.json SHA-256 {sha}",
-        "manifest_beside": "manifest.json beside this deck lists its SHA-256 and the inputs'",
+        "manifest_beside": "manifest.json in this deck's folder lists the SHA-256 of the deck "
+        "and of the inputs",
         "made_with": "Made with coverage_gap {version}",
         "notes_definition": "Definition: {describe}",
         "notes_footer": "As printed under the figures: {footer}",
@@ -124,6 +125,7 @@ TEXT = {
         "notes_rank": "Rank {rank} of {n} municipalities with data "
         "(1 = the largest share under-served; equal shares share a rank).",
         "notes_gap": "{label}: {count} {unit} ({share}; {area} {region})",
+        "gap_line": "{label}: {count} {unit} ({share})",
         "notes_region": "{area}: {share} ({interval}); {count} of {total} {unit}.",
         "notes_missing_upload": "{n} {unit} would change status if offers without an upload "
         "figure were judged the other way (missing_upload).",
@@ -180,8 +182,8 @@ TEXT = {
         "(uden brugbart punkt)",
         "manifest": "Manifest",
         "manifest_sha": "manifest.json SHA-256 {sha}",
-        "manifest_beside": "manifest.json ved siden af dette dæk angiver dets og inputfilernes "
-        "SHA-256",
+        "manifest_beside": "manifest.json i dækkets mappe angiver SHA-256 for dækket og for "
+        "inputfilerne",
         "made_with": "Lavet med coverage_gap {version}",
         "notes_definition": "Definition: {describe}",
         "notes_footer": "Som under figurerne: {footer}",
@@ -194,6 +196,7 @@ TEXT = {
         "notes_rank": "Nr. {rank} af {n} kommuner med data "
         "(1 = største andel underforsynede; lige store andele deler nummer).",
         "notes_gap": "{label}: {count} {unit} ({share}; {area} {region})",
+        "gap_line": "{label}: {count} {unit} ({share})",
         "notes_region": "{area}: {share} ({interval}); {count} af {total} {unit}.",
         "notes_missing_upload": "{n} {unit} ville skifte status, hvis tilbud uden uploadtal "
         "blev bedømt omvendt (missing_upload).",
@@ -576,8 +579,9 @@ def _style_size(master: Any, kind: str, default: float) -> float:
 
 def _placeholder_size(ph: Any, layout: Any, fallback: float) -> float:
     """Return the font size a placeholder's first level has in the template."""
-    idx = ph.placeholder_format.idx
-    for source in (ph, _layout_placeholder(layout, idx)):
+    inherited = _layout_placeholder(layout, ph.placeholder_format.idx)
+    master = getattr(inherited, "_base_placeholder", None) if inherited is not None else None
+    for source in (ph, inherited, master):
         if source is None:
             continue
         sizes = source._element.xpath("./p:txBody/a:lstStyle/a:lvl1pPr/a:defRPr/@sz")
@@ -597,7 +601,7 @@ def _widescreen(prs: PresentationType) -> None:
     """Turn python-pptx's 4:3 default into a plain 16:9 template with room for figures."""
     from lxml import etree
     from pptx.enum.shapes import PP_PLACEHOLDER as P
-    from pptx.util import Emu, Inches, Pt
+    from pptx.util import Emu, Inches
 
     factor = 12192000 / int(prs.slide_width)
     prs.slide_width, prs.slide_height = Emu(12192000), Emu(6858000)
@@ -615,7 +619,7 @@ def _widescreen(prs: PresentationType) -> None:
     styles = master._element.xpath("./p:txStyles")[0]
     title = styles.xpath("./p:titleStyle/a:lvl1pPr", namespaces=_NS)[0]
     title.set("algn", "l")
-    title.xpath("./a:defRPr", namespaces=_NS)[0].set("sz", str(int(Pt(28).pt * 100)))
+    title.xpath("./a:defRPr", namespaces=_NS)[0].set("sz", "2800")
     title.xpath("./a:defRPr", namespaces=_NS)[0].set("b", "1")
     body = styles.xpath("./p:bodyStyle/a:lvl1pPr/a:defRPr", namespaces=_NS)[0]
     body.set("sz", "2000")
@@ -751,7 +755,7 @@ class _Deck:
     def title_slide(self, title: str, lines: Sequence[str], notes: str) -> Slide:
         slide = self.prs.slides.add_slide(self.layouts.title)
         self.title(slide, title)
-        kinds = _kinds_of_slide(slide)
+        kinds = _kinds(slide)
         body = (kinds["subtitle"] or kinds["body"] or [None])[0]
         if body is None:
             content = self.layouts.content
@@ -785,7 +789,7 @@ class _Deck:
     ) -> Slide:
         slide = self.prs.slides.add_slide(self.layouts.text)
         self.title(slide, title)
-        kinds = _kinds_of_slide(slide)
+        kinds = _kinds(slide)
         body = (kinds["body"] or [None])[0]
         if body is None:
             body = self._textbox(slide, self.layouts.content)
@@ -822,7 +826,7 @@ class _Deck:
         heading = title or slide_title(fig) or ""
         self.title(slide, heading)
         box = self.layouts.content
-        for ph in _kinds_of_slide(slide)["body"] + _kinds_of_slide(slide)["other"]:
+        for ph in _kinds(slide)["body"] + _kinds(slide)["other"]:
             ph._element.getparent().remove(ph._element)  # the picture takes the body's place
         fw, fh = (float(v) for v in fig.get_size_inches())
         scale = min(box.width / fw, box.height / fh)
@@ -838,10 +842,6 @@ class _Deck:
         _drop_empty_placeholders(slide)
         _notes(slide, notes)
         return slide
-
-
-def _kinds_of_slide(slide: Slide) -> dict[str, list[Any]]:
-    return _kinds(slide)
 
 
 def _plain_paragraph(paragraph: Any) -> None:
@@ -1071,29 +1071,41 @@ class _Story:
             )
         return lines
 
-    def gap_lines(self, code: str) -> list[str]:
+    def gap_items(self, code: str) -> list[tuple[str, str]]:
+        """Return the gaps a fact sheet shows, (label, column), for the services assessed."""
         from .plot import _fixed_threshold, _mobile_threshold, _t
 
         row, standard, lang = self.table.loc[code], self.prov.standard, self.lang
         items = []
         if pd.notna(row["fixed_unserved_households"]) and standard.fixed_down_mbps is not None:
-            items.append(
-                (
-                    _t("fixed_gap", lang).format(fixed=_fixed_threshold(standard, lang)),
-                    "fixed_unserved_households",
-                )
-            )
+            fixed = _fixed_threshold(standard, lang)
+            items.append((_t("fixed_gap", lang).format(fixed=fixed), "fixed_unserved_households"))
         if pd.notna(row["mobile_unserved_households"]) and standard.has_mobile_threshold:
+            mobile = _mobile_threshold(standard, lang)
             items.append(
-                (
-                    _t("mobile_gap", lang).format(mobile=_mobile_threshold(standard, lang)),
-                    "mobile_unserved_households",
-                )
+                (_t("mobile_gap", lang).format(mobile=mobile), "mobile_unserved_households")
             )
         if pd.notna(row["unserved_both_households"]):
             items.append((_t("both", lang), "unserved_both_households"))
+        return items
+
+    def gap_lines(self, code: str, *, compare: bool = True) -> list[str]:
+        row, lang = self.table.loc[code], self.lang
         lines = []
-        for label, column in items:
+        for label, column in self.gap_items(code):
+            share = _pct(row[column] / row["households"], lang)
+            if not compare:
+                lines.append(
+                    _say(
+                        "gap_line",
+                        lang,
+                        label=label,
+                        count=_n(row[column], lang),
+                        unit=self.unit,
+                        share=share,
+                    )
+                )
+                continue
             region_share = (
                 self.region[column] / self.region["households"]
                 if self.region["households"] > 0
@@ -1106,7 +1118,7 @@ class _Story:
                     label=label,
                     count=_n(row[column], lang),
                     unit=self.unit,
-                    share=_pct(row[column] / row["households"], lang),
+                    share=share,
                     area=self.area,
                     region=_pct(region_share, lang),
                 )
@@ -1322,11 +1334,13 @@ def deck_bytes(
     manifest: str | Path | None = None,
     in_output_set: bool = False,
     dpi: int = 200,
+    progress: Callable[[str], None] | None = None,
 ) -> bytes:
     """Return the deck of a run as ``.pptx`` bytes (see :func:`write_deck`).
 
     ``in_output_set`` says that the deck is written into a run's output folder, whose
-    ``manifest.json`` lists its checksum (the last slide says so).
+    ``manifest.json`` lists its checksum (the last slide says so). ``progress`` is
+    called with a label after each figure slide.
     """
     from .plot import SMALL_COUNT, footer_text, standard_phrase
     from .report import _fixed_zip, fact_sheet, library_versions, report_charts
@@ -1374,6 +1388,7 @@ def deck_bytes(
             unit=unit,
         )
         paragraphs.append(Paragraph(counts))
+        paragraphs += [Paragraph(line) for line in story.gap_lines(S.REGION_CODE, compare=False)]
         if claim is not None:
             inside = region["share_ci_low"] <= claim <= region["share_ci_high"]
             key = "claim_in" if inside else "claim_out"
@@ -1383,7 +1398,7 @@ def deck_bytes(
         _say("headline_title", lang, area=area),
         paragraphs,
         story.notes(story.region_lines()),
-        max_pt=24,
+        max_pt=28,
     )
 
     # 3. the report's charts ------------------------------------------------------------
@@ -1403,6 +1418,8 @@ def deck_bytes(
         fig = charts[name]()
         call = f"coverage_gap.report.report_charts(results, lang={lang!r})[{name!r}]()"
         deck.picture_slide(fig, story.notes(numbers[name](), figure=call))
+        if progress is not None:
+            progress(name)
 
     # 4. a slide per municipality -------------------------------------------------------
     ranks = municipality_ranks(table)
@@ -1432,6 +1449,8 @@ def deck_bytes(
             ]
         call = f"coverage_gap.report.fact_sheet(results, {code!r}, lang={lang!r})"
         deck.picture_slide(fig, story.notes(numbers_m, figure=call), title=heading)
+        if progress is not None:
+            progress(code)
 
     # 5. definitions, sources, reconciliation, checksums ----------------------------------
     version = library_versions()["coverage_gap"]
@@ -1573,8 +1592,11 @@ def write_deck(
         manifest=manifest,
         dpi=dpi,
     )
-    with atomic_write(target, "wb") as handle:
-        handle.write(data)
+    try:
+        with atomic_write(target, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise DeckError(f"cannot write {target}: {exc.strerror or exc}") from exc
     return target
 
 

@@ -1193,7 +1193,7 @@ def write_report(
     folder, own = _open(out_dir, results)
     codes = [c for c in results.municipalities.index if c != S.REGION_CODE]
     charts = report_charts(results, lang=lang, claim=claim)
-    bar = _Progress(len(charts) + len(codes) + 3 + deck, progress)
+    bar = _Progress((len(charts) + len(codes)) * (1 + deck) + 3 + deck, progress)
 
     def write() -> dict[str, Path]:
         paths = _write_run_files(results, folder)
@@ -1236,7 +1236,12 @@ def write_report(
             from .deck import deck_bytes
 
             data = deck_bytes(
-                results, lang=lang, claim=claim, command=deck_command, in_output_set=True
+                results,
+                lang=lang,
+                claim=claim,
+                command=deck_command,
+                in_output_set=True,
+                progress=lambda label: bar.step(f"deck: {label}"),
             )
             paths["deck.pptx"] = folder.write_bytes("deck.pptx", data)
             bar.step("deck")
