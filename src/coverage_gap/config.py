@@ -20,7 +20,9 @@ from typing import Any
 from . import schema as S
 from .areas import AreaSpec
 from .assign import DEFAULT_MIN_LOCATED_SHARE, DEFAULT_TOLERANCE_M
-from .demand import SCENARIOS, BusyHour, GrowthScenario, fit_danish_mobile_growth
+from .danish.growth import fit_danish_mobile_growth
+from .danish.pool import PoolSpec
+from .demand import SCENARIOS, BusyHour, GrowthScenario
 from .errors import ConfigError
 from .evidence import DEFAULT_MIN_MATCH_SHARE
 from .io.registry import (
@@ -35,7 +37,6 @@ from .io.registry import (
     kind_for,
     reader_for,
 )
-from .pool import PoolSpec
 from .siting import SitingSpec
 from .standards import DENOMINATORS, PRESETS, ServiceStandard, get_standard
 

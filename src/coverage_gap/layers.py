@@ -2,7 +2,7 @@
 
 The household table is a DataFrame with ``x``/``y`` columns whose CRS travels in
 ``attrs["crs"]`` (building millions of shapely points costs seconds and is not needed to
-classify); :func:`household_coordinates` also accepts a GeoDataFrame of points, so that a
+classify); :func:`household_table` also accepts a GeoDataFrame of points, so that a
 notebook can pass whatever it has.
 """
 
@@ -302,6 +302,29 @@ def check_metric_crs(
                 f"{max(factors.meridional_scale, factors.parallel_scale):.2f} where the data "
                 f"lie ({lat:.1f}° N, {lon:.1f}° E): a tolerance in metres would be wrong",
                 fix='work in a CRS made for the area, e.g. working_crs = "EPSG:25832" for Denmark',
+            )
+        )
+
+
+def check_crs(
+    table: pd.DataFrame, layer_crs: object, what: str, source: str, error: type = CRSError
+) -> None:
+    """Raise ``error`` when a layer's CRS differs from the households'.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"x": [0.0], "y": [0.0]})
+    >>> t.attrs["crs"] = "EPSG:25832"
+    >>> check_crs(t, "EPSG:25832", "raster", "op.tif")
+    """
+    if not same_crs(table.attrs.get("crs"), layer_crs):
+        raise error(
+            Problem(
+                source,
+                f"the {what} CRS ({layer_crs}) differs from the households' CRS "
+                f"({table.attrs.get('crs')})",
+                fix="read every layer through coverage_gap's readers, which bring it to the "
+                "working CRS, or reproject it (gdalwarp/ogr2ogr -t_srs EPSG:25832)",
             )
         )
 

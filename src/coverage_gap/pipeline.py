@@ -23,6 +23,7 @@ from .assign import (
 )
 from .classify import classify
 from .config import LayerSpec, RunConfig
+from .danish.pool import PoolResult, assess_pool
 from .demand import project_demand
 from .errors import (
     CoverageGapError,
@@ -37,7 +38,6 @@ from .io.raster import check_signal_raster, sample_signal_raster
 from .io.registry import LayerData, read_layer
 from .io.vector import read_areas, read_households, read_points
 from .layers import SampledSignal, check_metric_crs, household_xy
-from .pool import PoolResult, assess_pool
 from .siting import SitingResult, choose_sites
 from .validate import validate_households, validate_municipalities, validate_offers
 
@@ -135,8 +135,11 @@ def _read(spec: LayerSpec, problems: ProblemLog, **extra: object) -> LayerData |
     return data
 
 
-def run(config: RunConfig) -> Results:
+def run(config: RunConfig, *, progress: bool = False) -> Results:
     """Run the analysis described by ``config``.
+
+    ``progress`` shows a bar while long files (a national BBK file) are read, when
+    stderr is a terminal.
 
     Every input is read and validated before anything is computed; all problems of all
     inputs are raised together as one :class:`~coverage_gap.errors.InputError`. Then:
@@ -163,7 +166,13 @@ def run(config: RunConfig) -> Results:
     municipal = _read(config.municipalities, problems, working_crs=crs)
     boundaries = municipal.municipalities if municipal is not None else None
     clock.lap("read municipalities")
-    read = _read(config.households, problems, working_crs=crs, municipalities=boundaries)
+    read = _read(
+        config.households,
+        problems,
+        working_crs=crs,
+        municipalities=boundaries,
+        progress=progress,
+    )
     households = read.households if read is not None else None
     clock.lap("read households")
     if households is not None:
@@ -281,9 +290,9 @@ def run(config: RunConfig) -> Results:
             f"the reconciliation {assigned}"
         )
     clock.lap("aggregate and reconcile")
-    areas = _areas(config, classified, provenance, problems)
+    area_tables = _areas(config, classified, provenance, problems)
     sites = _sites(config, classified, provenance, problems)
-    if areas or sites is not None:
+    if area_tables or sites is not None:
         clock.lap("areas and siting")
     reported = selected_municipalities(boundaries).reset_index(drop=True)
     demand = None
@@ -301,7 +310,7 @@ def run(config: RunConfig) -> Results:
         clock.laps,
         demand,
         offer_matches,
-        areas,
+        area_tables,
         pool,
         sites,
     )

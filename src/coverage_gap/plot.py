@@ -1217,7 +1217,7 @@ def hotspot_grid(
     x = classified[S.X].to_numpy(np.float64)[keep]
     y = classified[S.Y].to_numpy(np.float64)[keep]
     weight = (
-        classified[S.HOUSEHOLDS].to_numpy(np.float64) * classified["underserved"].to_numpy(bool)
+        classified[S.HOUSEHOLDS].to_numpy(np.float64) * classified[S.UNDERSERVED].to_numpy(bool)
     )[keep]
     if x.size == 0:
         return np.zeros((1, 1)), (0.0, cell_m, 0.0, cell_m)
@@ -2166,14 +2166,14 @@ def plot_growth_rates(
     Parameters
     ----------
     observed
-        As :func:`coverage_gap.demand.danish_mobile_growth` (its ``source`` column is
+        As :func:`coverage_gap.danish.danish_mobile_growth` (its ``source`` column is
         named in the footer).
     scenarios
         :class:`~coverage_gap.demand.GrowthScenario` objects, each starting at
         ``start_year``.
     fitted
         Optional scenario fitted to ``observed`` (e.g.
-        :func:`~coverage_gap.demand.fit_danish_mobile_growth`), starting at the centre
+        :func:`~coverage_gap.danish.fit_danish_mobile_growth`), starting at the centre
         of the first observation: drawn over the observed years and continued dotted
         to ``start_year``.
     provenance
@@ -2182,7 +2182,8 @@ def plot_growth_rates(
 
     Examples
     --------
-    >>> from coverage_gap.demand import TASKFORCE_50, danish_mobile_growth
+    >>> from coverage_gap.demand import TASKFORCE_50
+    >>> from coverage_gap.danish import danish_mobile_growth
     >>> ax = plot_growth_rates(danish_mobile_growth(), [TASKFORCE_50], start_year=2014.5,
     ...                        end_year=2035)
     >>> len(ax.get_lines()) >= 1

@@ -23,7 +23,6 @@ import os
 import platform
 import re
 import shutil
-import sys
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -40,9 +39,10 @@ from matplotlib.figure import Figure
 from pyproj import CRS
 
 from . import schema as S
-from .errors import CoverageGapError
+from .errors import OutputError
 from .io._common import sha256
 from .pipeline import Results
+from .progress import progress_bar
 
 try:  # POSIX advisory locks; elsewhere an exclusive lock file
     import fcntl
@@ -65,23 +65,7 @@ _DEPENDENCIES = (
 _FIXED_TIME = "2000-01-01T00:00:00Z"
 
 
-class OutputError(CoverageGapError):
-    """The outputs could not be written where asked (a file, no permission, disk full...)."""
-
-
 # --- the output folder as one unit ------------------------------------------------------
-
-
-def input_paths(config: Any) -> list[Path]:
-    """Every file a run configuration reads (layers and file options such as ``units``)."""
-    paths = []
-    for spec in config.inputs:
-        paths.append(Path(spec.path))
-        for key in ("units", "dwellings"):
-            value = spec.options.get(key) if hasattr(spec, "options") else None
-            if isinstance(value, str | Path):
-                paths.append(Path(value))
-    return paths
 
 
 def _manifest_of(folder: Path) -> dict[str, Any] | None:
@@ -136,7 +120,7 @@ def check_output_dir(out: str | Path, *, inputs: Sequence[str | Path] = ()) -> P
     >>> check_output_dir(folder, inputs=[folder / "a.csv"])
     Traceback (most recent call last):
     ...
-    coverage_gap.report.OutputError: the output folder ... holds a.csv, which this run reads: ...
+    coverage_gap.errors.OutputError: the output folder ... holds a.csv, which this run reads: ...
     """
     path = Path(out).absolute()
     if path.exists() and not path.is_dir():
@@ -869,7 +853,7 @@ def write_manifest(
 
 
 def _write_run_files(results: Results, folder: OutputFolder) -> dict[str, Path]:
-    folder.add_inputs(input_paths(results.config))
+    folder.add_inputs(results.config.input_paths())
     paths = {}
     tables = [
         ("municipalities", results.municipalities, True),
@@ -895,7 +879,7 @@ def _write_run_files(results: Results, folder: OutputFolder) -> dict[str, Path]:
 def _open(out_dir: str | Path | OutputFolder, results: Results) -> tuple[OutputFolder, bool]:
     if isinstance(out_dir, OutputFolder):
         return out_dir, False
-    return OutputFolder(out_dir, inputs=input_paths(results.config)), True
+    return OutputFolder(out_dir, inputs=results.config.input_paths()), True
 
 
 def write_run_outputs(results: Results, out_dir: str | Path | OutputFolder) -> dict[str, Path]:
@@ -977,26 +961,12 @@ def save_figure(
     return paths
 
 
-class _Progress:
-    """A minimal progress line on stderr; silent when disabled."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.done, self.enabled = total, 0, enabled
-
-    def step(self, label: str) -> None:
-        self.done += 1
-        if self.enabled:
-            print(f"\r[{self.done}/{self.total}] {label:<50}", end="", file=sys.stderr, flush=True)
-            if self.done == self.total:
-                print(file=sys.stderr)
-
-
 def report_charts(
     results: Results, *, lang: str = "en", claim: float | None = None
 ) -> dict[str, Callable[[], Figure]]:
     """Return the report's charts by name, each a function drawing it on a new slide."""
     from . import plot
-    from .demand import danish_mobile_growth, fit_danish_mobile_growth
+    from .danish.growth import danish_mobile_growth, fit_danish_mobile_growth
 
     table, prov = results.municipalities, results.provenance
 
@@ -1133,6 +1103,17 @@ def _about(results: Results, lang: str, folder: OutputFolder) -> list[tuple[str,
     return about
 
 
+class _Steps:
+    """Steps of the report on a progress bar, each named as it is done."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+
+    def step(self, label: str) -> None:
+        self.bar.set_postfix_str(label, refresh=False)
+        self.bar.update(1)
+
+
 def write_report(
     results: Results,
     out_dir: str | Path | OutputFolder,
@@ -1171,7 +1152,7 @@ def write_report(
     folder, own = _open(out_dir, results)
     codes = [c for c in results.municipalities.index if c != S.REGION_CODE]
     charts = report_charts(results, lang=lang, claim=claim)
-    bar = _Progress(len(charts) + len(codes) + 3, progress)
+    bar = _Steps(progress_bar(len(charts) + len(codes) + 3, desc="report", enabled=progress))
 
     def write() -> dict[str, Path]:
         paths = _write_run_files(results, folder)
@@ -1213,12 +1194,15 @@ def write_report(
         paths["manifest"] = write_manifest(results, folder, extra={"language": lang})
         return paths
 
-    if not own:
-        return write()
-    with folder:
-        paths = write()
-        folder.commit()
-    return paths
+    try:
+        if not own:
+            return write()
+        with folder:
+            paths = write()
+            folder.commit()
+        return paths
+    finally:
+        bar.bar.close()
 
 
 __all__ = [
@@ -1230,7 +1214,6 @@ __all__ = [
     "fact_sheet",
     "geopackage_bytes",
     "households_parquet_bytes",
-    "input_paths",
     "municipality_layer",
     "report_charts",
     "report_figures",
