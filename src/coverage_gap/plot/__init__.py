@@ -42,12 +42,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.transforms import Bbox
 
-from . import schema as S
-from .aggregate import Provenance
-from .standards import ServiceStandard
+from .. import schema as S
+from ..standards import Provenance, ServiceStandard
 
 if TYPE_CHECKING:
-    from .pipeline import Results
+    from ..pipeline import Results
 
 SLIDE = (13.333, 7.5)  # inches: a 16:9 slide
 SLIDE_TAG = "coverage_gap-slide"
