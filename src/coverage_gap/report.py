@@ -567,7 +567,6 @@ def municipality_layer(
     >>> len(layer), layer.crs.to_epsg(), bool(layer["has_data"].all())
     (17, 25832, True)
     """
-
     threshold = S.SMALL_COUNT if min_households is None else min_households
     rows = table[table.index != S.REGION_CODE]
     base = boundaries[[S.MUNICIPALITY_CODE, "geometry"]].set_index(S.MUNICIPALITY_CODE)
