@@ -236,7 +236,7 @@ def _finite_or_error(
 def _row_error(
     source: str, column: str, rows: NDArray[np.intp], message: str, fix: str
 ) -> InputError:
-    """An error naming the column and the first offending file lines (header = line 1)."""
+    """Build an error naming the column and the first offending file lines (header = 1)."""
     return InputError(
         Problem(
             source,
