@@ -69,7 +69,7 @@ def main() -> None:
     if not path.exists():
         DEFAULT_DIR.mkdir(parents=True, exist_ok=True)
         write_file(args.n, path)
-    from coverage_gap import read_bbk
+    from coverage_gap.danish import read_bbk
 
     t0 = time.perf_counter()
     data = read_bbk(path)

@@ -198,10 +198,10 @@ def worker_in_memory(data: Path, out: Path) -> dict:
     import coverage_gap as cg
 
     config = _config(data)
-    households, _ = cg.validate_households(
+    households, _ = cg.validate.validate_households(
         cg.read_households(data / "households.parquet", households="households"), source="h"
     )
-    boundaries, _ = cg.validate_municipalities(
+    boundaries, _ = cg.validate.validate_municipalities(
         cg.read_municipalities(data / "municipalities.parquet", code="code", name="name"),
         source="m",
     )
@@ -211,7 +211,7 @@ def worker_in_memory(data: Path, out: Path) -> dict:
     rasters = [cg.read_signal_raster(data / f"operator_{k + 1}.tif") for k in range(N_OPERATORS)]
     provenance = cg.Provenance(config.standard)
     index = cg.MunicipalityIndex.build(boundaries)
-    matched = cg.match_offers(offers, households)
+    matched = cg.evidence.match_offers(offers, households)
 
     def cold() -> None:
         result = cg.classify_households(
@@ -224,7 +224,7 @@ def worker_in_memory(data: Path, out: Path) -> dict:
         )
         cg.summarize_gap(result, boundaries, provenance)
 
-    def gather() -> cg.Evidence:
+    def gather() -> cg.evidence.Evidence:
         # Precomputed like the lower bound's: the label grid (index) and offer positions.
         return cg.gather_evidence(
             households, index, fixed_offers=matched, mobile_rasters=rasters, tolerance_m=TOLERANCE
@@ -268,7 +268,7 @@ def worker_in_memory(data: Path, out: Path) -> dict:
             "prepared_s": prepared,
             "rerun_s": rerun,
             "index_s": lambda: cg.MunicipalityIndex.build(boundaries),
-            "join_s": lambda: cg.match_offers(offers, households),
+            "join_s": lambda: cg.evidence.match_offers(offers, households),
             "lower_bound_s": lower_bound,
         }
     )

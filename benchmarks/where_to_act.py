@@ -42,10 +42,10 @@ def _inputs(data: Path):
     """Read the generated files with the public readers; the standard of ``run.py``."""
     import coverage_gap as cg
 
-    households, _ = cg.validate_households(
+    households, _ = cg.validate.validate_households(
         cg.read_households(data / "households.parquet", households="households"), source="h"
     )
-    boundaries, _ = cg.validate_municipalities(
+    boundaries, _ = cg.validate.validate_municipalities(
         cg.read_municipalities(data / "municipalities.parquet", code="code", name="name"),
         source="m",
     )
@@ -53,7 +53,7 @@ def _inputs(data: Path):
     offers = cg.read_offers(
         data / "offers.parquet", download="down_mbps", upload="up_mbps", technology="technology"
     )
-    fixed = cg.match_offers(offers, households)
+    fixed = cg.evidence.match_offers(offers, households)
     rasters = [cg.read_signal_raster(p) for p in sorted(data.glob("operator_*.tif"))]
     standard = cg.ServiceStandard(
         "100/30",
@@ -115,7 +115,7 @@ def main() -> None:
 
     import coverage_gap as cg
     from coverage_gap.areas import AreaSpec, summarize_areas
-    from coverage_gap.pool import PoolSpec, assess_pool
+    from coverage_gap.danish.pool import PoolSpec, assess_pool
     from coverage_gap.siting import SitingSpec, choose_sites
 
     t0 = time.perf_counter()

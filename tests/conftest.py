@@ -26,8 +26,8 @@ import pytest
 import shapely
 from affine import Affine
 
-from coverage_gap import SignalRaster
 from coverage_gap.io import write_signal_raster
+from coverage_gap.layers import SignalRaster
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 NODATA = -9999.0

@@ -8,14 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coverage_gap import (
-    Provenance,
-    ServiceStandard,
-    classify_households,
-    reconcile,
-    summarize_gap,
-    wilson_interval,
-)
+from coverage_gap import Provenance, ServiceStandard, classify_households, reconcile, summarize_gap
+from coverage_gap.aggregate import wilson_interval
 
 STANDARD = ServiceStandard("100/30", fixed_down_mbps=100, fixed_up_mbps=30, mobile_min_dbm=-105)
 

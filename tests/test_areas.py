@@ -12,9 +12,7 @@ from hypothesis import strategies as st
 
 from coverage_gap import (
     ConfigError,
-    CRSError,
     Provenance,
-    SchemaError,
     ServiceStandard,
     classify_households,
     summarize_gap,
@@ -26,6 +24,7 @@ from coverage_gap.areas import (
     ddkn_cells,
     summarize_areas,
 )
+from coverage_gap.errors import CRSError, SchemaError
 
 STANDARD = ServiceStandard("100/30", fixed_down_mbps=100, fixed_up_mbps=30, mobile_min_dbm=-105)
 PROVENANCE = Provenance(STANDARD, data_year=2026, source="test", area_name="Test region")

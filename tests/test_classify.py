@@ -11,19 +11,16 @@ import shapely
 from coverage_gap import (
     DK_100_30,
     ConfigError,
-    CRSError,
     MunicipalityIndex,
-    RasterError,
     ServiceStandard,
-    SignalRaster,
-    assign_municipalities,
-    best_signal,
     classify,
     classify_households,
     gather_evidence,
-    match_offers,
-    to_geodataframe,
 )
+from coverage_gap.assign import assign_municipalities
+from coverage_gap.errors import CRSError, RasterError
+from coverage_gap.evidence import best_signal, match_offers
+from coverage_gap.layers import SignalRaster, to_geodataframe
 
 STANDARD = ServiceStandard("100/30", fixed_down_mbps=100, fixed_up_mbps=30, mobile_min_dbm=-105)
 

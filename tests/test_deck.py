@@ -446,12 +446,12 @@ def test_cli_deck(world_files, tmp_path, capsys):
     command = f"coverage-gap deck {world_files} --out {out} --lang da"
     assert f"Genskab: {command}" in notes_of(deck.slides[0])
     assert f"wrote {out}" in capsys.readouterr().out
-    assert main(["deck", str(world_files), "--out", str(tmp_path / "deck.pdf")]) == 2
+    assert main(["deck", str(world_files), "--out", str(tmp_path / "deck.pdf")]) == 5  # output
     assert "must name a .pptx file" in capsys.readouterr().err
     missing = tmp_path / "none.pptx"
-    assert main(["deck", str(world_files), "--out", str(out), "--template", str(missing)]) == 2
+    assert main(["deck", str(world_files), "--out", str(out), "--template", str(missing)]) == 3
     assert "template not found" in capsys.readouterr().err
     broken = tmp_path / "broken.pptx"
     broken.write_bytes(b"not a zip")
-    assert main(["deck", str(world_files), "--out", str(out), "--template", str(broken)]) == 2
+    assert main(["deck", str(world_files), "--out", str(out), "--template", str(broken)]) == 3
     assert "not a PowerPoint presentation" in capsys.readouterr().err

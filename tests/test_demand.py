@@ -10,14 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from coverage_gap.danish import danish_mobile_growth, fit_danish_mobile_growth
 from coverage_gap.demand import (
     CENTRAL,
     TASKFORCE_50,
     BusyHour,
     GrowthScenario,
-    danish_mobile_growth,
     doubling_time,
-    fit_danish_mobile_growth,
     fit_growth,
     fit_growth_rates,
     implied_growth,

@@ -163,7 +163,8 @@ def _state():
 
 
 def test_plot_functions_leave_matplotlib_state_alone(demo):
-    from coverage_gap.demand import TASKFORCE_50, danish_mobile_growth
+    from coverage_gap.danish import danish_mobile_growth
+    from coverage_gap.demand import TASKFORCE_50
 
     plt.ion()
     try:

@@ -61,7 +61,7 @@ def test_match_share_is_reported(households, municipalities, offers):
 
 def test_wrong_key_on_the_real_sample_stops_the_run(shared_data, tmp_path, capsys):
     config = _real_config(tmp_path, shared_data, fixed_id="vejkode")
-    assert main(["run", str(config), "--out", str(tmp_path / "out")]) == 2
+    assert main(["run", str(config), "--out", str(tmp_path / "out")]) == 4
     err = capsys.readouterr().err
     assert "matches 0 of 309 addresses" in err
     assert "'vejkode'" in err and "'adgangsadresse_id'" in err
@@ -137,7 +137,7 @@ def test_swapped_columns_in_a_config_stop_the_run(world_files, tmp_path, capsys)
     frame["y"] += 10_000
     frame.to_csv(world_files.parent / "households.csv", index=False)
     world_files.write_text(text)
-    assert main(["run", str(world_files), "--out", str(tmp_path / "out")]) == 2
+    assert main(["run", str(world_files), "--out", str(tmp_path / "out")]) == 4
     err = capsys.readouterr().err
     assert "lie in or near a municipality" in err and "Traceback" not in err
 

@@ -19,10 +19,10 @@ from affine import Affine
 
 from coverage_gap import DK_100_30, classify_households, read_offers
 from coverage_gap.cli import main
+from coverage_gap.danish import read_bbk, read_dawa_addresses
 from coverage_gap.errors import ConfigError, CRSError, InputError, RasterError, SchemaError
 from coverage_gap.evidence import match_offers
 from coverage_gap.io import read_households, read_municipalities, read_signal_raster
-from coverage_gap.io.danish import read_bbk, read_dawa_addresses
 from coverage_gap.io.raster import sample_signal_raster
 from coverage_gap.layers import check_metric_crs
 from coverage_gap.standards import ServiceStandard
@@ -308,7 +308,7 @@ def test_run_with_a_degree_working_crs_stops(world_files, tmp_path, capsys):
         'area_name = "Test region"', 'area_name = "Test region"\nworking_crs = "EPSG:4326"'
     )
     world_files.write_text(text)
-    assert main(["run", str(world_files), "--out", str(tmp_path / "out")]) == 2
+    assert main(["run", str(world_files), "--out", str(tmp_path / "out")]) == 4
     assert "distances must be metres" in capsys.readouterr().err
 
 
@@ -319,9 +319,9 @@ def test_a_folder_as_input_or_config(world_files, tmp_path, capsys):
     (tmp_path / "folder.csv").mkdir()
     text = world_files.read_text().replace('path = "fixed.csv"', 'path = "folder.csv"')
     world_files.write_text(text)
-    assert main(["run", str(world_files), "--out", str(tmp_path / "out")]) == 2
+    assert main(["run", str(world_files), "--out", str(tmp_path / "out")]) == 4
     assert "is a folder, not a file" in capsys.readouterr().err
-    assert main(["run", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert main(["run", str(tmp_path), "--out", str(tmp_path / "out")]) == 3
     assert "regular file" in capsys.readouterr().err
 
 
@@ -333,7 +333,7 @@ def test_a_named_pipe_is_refused_without_hanging(world_files, tmp_path):
     world_files.write_text(text)
     command = [sys.executable, "-m", "coverage_gap.cli", "run", str(world_files), "--out", "o"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    assert done.returncode == 2 and "not a regular file" in done.stderr
+    assert done.returncode == 4 and "not a regular file" in done.stderr
 
 
 def test_duplicate_column_names_are_an_input_error(tmp_path):
@@ -384,14 +384,14 @@ def test_config_values_name_section_and_key(world_files, tmp_path, capsys, repla
     text = world_files.read_text()
     assert replace in text
     world_files.write_text(text.replace(replace, by, 1))
-    assert main(["run", str(world_files), "--out", str(tmp_path / "out")]) == 2
+    assert main(["run", str(world_files), "--out", str(tmp_path / "out")]) == 3
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
 
 
 def test_config_that_is_not_utf8(world_files, tmp_path, capsys):
     world_files.write_bytes(world_files.read_text().replace("test world", "tést").encode("latin-1"))
-    assert main(["run", str(world_files), "--out", str(tmp_path / "out")]) == 2
+    assert main(["run", str(world_files), "--out", str(tmp_path / "out")]) == 3
     assert "not UTF-8" in capsys.readouterr().err
 
 

@@ -11,21 +11,16 @@ import pytest
 import shapely
 
 from coverage_gap import (
-    CRSError,
-    EmptyInputError,
     InputError,
-    RasterError,
-    SchemaError,
     read_coverage_polygons,
     read_households,
     read_municipalities,
     read_offers,
     read_signal_raster,
-    validate_households,
-    validate_municipalities,
-    validate_offers,
 )
+from coverage_gap.errors import CRSError, EmptyInputError, RasterError, SchemaError
 from coverage_gap.io._common import normalize_codes
+from coverage_gap.validate import validate_households, validate_municipalities, validate_offers
 
 from .conftest import NODATA, OPERATOR_A, write_raster
 
@@ -51,7 +46,7 @@ def test_households_from_csv_lonlat_are_projected(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".shp", ".parquet"])
 def test_households_from_vector_formats(tmp_path, households, suffix):
-    from coverage_gap import to_geodataframe
+    from coverage_gap.layers import to_geodataframe
 
     gdf = to_geodataframe(households.iloc[:10]).drop(columns=["x", "y"])
     gdf["kommune"] = [253, 253, 265, 265, 265, 265, 265, 265, 265, 265]
@@ -68,7 +63,7 @@ def test_households_from_vector_formats(tmp_path, households, suffix):
 
 
 def test_geoparquet_native_point_encoding(tmp_path, households):
-    from coverage_gap import to_geodataframe
+    from coverage_gap.layers import to_geodataframe
 
     gdf = to_geodataframe(households.iloc[:10])
     path = tmp_path / "h.parquet"
@@ -135,7 +130,7 @@ def test_layer_without_crs(tmp_path):
 
 
 def test_crs_that_contradicts_the_file(tmp_path, households):
-    from coverage_gap import to_geodataframe
+    from coverage_gap.layers import to_geodataframe
 
     path = tmp_path / "h.gpkg"
     to_geodataframe(households.iloc[:3]).to_file(path)

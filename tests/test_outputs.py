@@ -39,17 +39,17 @@ def test_out_that_is_a_file_fails_before_computing(world_files, tmp_path, capsys
     _no_run(monkeypatch)
     target = tmp_path / "result.txt"
     target.write_text("not a folder")
-    assert main(["run", str(world_files), "--out", str(target)]) == 2
+    assert main(["run", str(world_files), "--out", str(target)]) == 5
     err = capsys.readouterr().err
     assert "result.txt is an existing file" in err and "Traceback" not in err
-    assert main(["run", str(world_files), "--out", str(target / "sub")]) == 2
+    assert main(["run", str(world_files), "--out", str(target / "sub")]) == 5
     assert "is a file, not a folder" in capsys.readouterr().err
 
 
 def test_out_holding_the_inputs_is_refused_naming_the_file(world_files, capsys, monkeypatch):
     _no_run(monkeypatch)
     before = _files(world_files.parent)
-    assert main(["run", str(world_files), "--out", str(world_files.parent)]) == 2
+    assert main(["run", str(world_files), "--out", str(world_files.parent)]) == 5
     err = capsys.readouterr().err
     assert "households.csv" in err or "municipalities.gpkg" in err
     assert "which this run reads" in err
@@ -60,7 +60,7 @@ def test_a_folder_with_other_files_is_not_replaced(world_files, tmp_path, capsys
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("my notes")
-    assert main(["run", str(world_files), "--out", str(out)]) == 2
+    assert main(["run", str(world_files), "--out", str(out)]) == 5
     assert "notes.txt" in capsys.readouterr().err
     assert (out / "notes.txt").read_text() == "my notes"
 
@@ -85,7 +85,7 @@ def test_rerun_replaces_the_whole_set(world_files, tmp_path):
 def test_a_second_writer_is_refused(world_files, tmp_path, capsys):
     out = tmp_path / "out"
     with OutputFolder(out):
-        assert main(["run", str(world_files), "--out", str(out)]) == 2
+        assert main(["run", str(world_files), "--out", str(out)]) == 5
         err = capsys.readouterr().err
         assert f"process {os.getpid()}" in err and "is writing" in err
     assert main(["run", str(world_files), "--out", str(out)]) == 0  # the lock is gone
@@ -130,7 +130,7 @@ def test_os_errors_while_writing_leave_the_folder_as_it_was(
         original(path, data)
 
     monkeypatch.setattr(report, "_write_file", failing)
-    assert main(["run", str(world_files), "--out", str(out)]) == 2
+    assert main(["run", str(world_files), "--out", str(out)]) == 5
     err = capsys.readouterr().err
     assert os.strerror(code) in err and errno.errorcode[code] in err
     assert str(out) in err and "left as it was" in err and "Traceback" not in err
@@ -164,7 +164,7 @@ def test_out_without_permission_fails_before_computing(world_files, tmp_path, ca
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
     try:
-        assert main(["run", str(world_files), "--out", str(locked / "out")]) == 2
+        assert main(["run", str(world_files), "--out", str(locked / "out")]) == 5
         assert "no permission" in capsys.readouterr().err
     finally:
         locked.chmod(0o700)

@@ -80,7 +80,7 @@ def test_all_input_problems_are_reported_at_once(world_files, tmp_path):
 
 def test_cli_prints_errors_without_traceback(world_files, tmp_path, capsys):
     (world_files.parent / "fixed.csv").unlink()
-    assert main(["run", str(world_files), "--out", str(tmp_path / "o")]) == 2
+    assert main(["run", str(world_files), "--out", str(tmp_path / "o")]) == 4
     err = capsys.readouterr().err
     assert "fixed.csv" in err and "file not found" in err and "Traceback" not in err
 

@@ -224,7 +224,8 @@ def test_demand_chart(demo):
 
 
 def test_growth_chart_draws_the_fit_over_the_observed_years():
-    from coverage_gap.demand import TASKFORCE_50, danish_mobile_growth, fit_danish_mobile_growth
+    from coverage_gap.danish import danish_mobile_growth, fit_danish_mobile_growth
+    from coverage_gap.demand import TASKFORCE_50
 
     ax = plot.plot_growth_rates(
         danish_mobile_growth(),

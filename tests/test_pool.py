@@ -10,8 +10,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage_gap import DK_100_30, ConfigError, Provenance, SchemaError, gather_evidence
-from coverage_gap.pool import (
+from coverage_gap import DK_100_30, ConfigError, Provenance, gather_evidence
+from coverage_gap.danish.pool import (
     POOL_2023,
     POOL_2024,
     PoolRuleSet,
@@ -20,6 +20,7 @@ from coverage_gap.pool import (
     cluster_labels,
     get_pool_rules,
 )
+from coverage_gap.errors import SchemaError
 
 PROVENANCE = Provenance(DK_100_30, "dwellings", 2026, "test", area_name="Test region")
 

@@ -19,14 +19,14 @@ from coverage_gap import (
     MunicipalityIndex,
     Provenance,
     ServiceStandard,
-    SignalRaster,
     classify,
     classify_households,
     gather_evidence,
-    match_offers,
     reconcile,
     summarize_gap,
 )
+from coverage_gap.evidence import match_offers
+from coverage_gap.layers import SignalRaster
 
 from .reference import reference_classify
 

@@ -123,7 +123,8 @@ def _toml(value):
 
 
 def test_dar_points_land_in_their_own_municipality(shared_data, tmp_path):
-    from coverage_gap import assign_municipalities, read_households, read_municipalities
+    from coverage_gap import read_households, read_municipalities
+    from coverage_gap.assign import assign_municipalities
 
     points = read_households(
         shared_data / "dar_adresser_sample" / "dar_adgangsadresser_sample_25832.geojson",

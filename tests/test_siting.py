@@ -14,7 +14,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage_gap import DK_100_30, ConfigError, CRSError, Provenance, SchemaError
+from coverage_gap import DK_100_30, ConfigError, Provenance
+from coverage_gap.errors import CRSError, SchemaError
 from coverage_gap.siting import (
     GREEDY_GUARANTEE,
     SitingSpec,

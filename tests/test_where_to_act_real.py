@@ -13,7 +13,7 @@ import pytest
 
 import coverage_gap as cg
 from coverage_gap.areas import OUTSIDE, AreaSpec, ddkn_cells, summarize_areas
-from coverage_gap.pool import POOL_2024, PoolRuleSet, PoolSpec, assess_pool, pool_status
+from coverage_gap.danish.pool import POOL_2024, PoolRuleSet, PoolSpec, assess_pool, pool_status
 from coverage_gap.siting import GREEDY_GUARANTEE, SitingSpec, choose_sites
 
 pytestmark = pytest.mark.shared
@@ -92,8 +92,8 @@ def test_pool_rules_on_the_bbk_postal_sample(shared_data, tmp_path):
     )
     households = pd.DataFrame({"address_id": ids})
     zones = np.full(len(households), 1, dtype=np.int8)  # as if all were in landzone
-    fixed_matched = cg.match_offers(fixed, households)
-    mobile_matched = cg.match_offers(mobile, households)
+    fixed_matched = cg.evidence.match_offers(fixed, households)
+    mobile_matched = cg.evidence.match_offers(mobile, households)
     fixed_only = PoolRuleSet("fixed < 100", fixed_down_mbps=100)
     by_fixed = pool_status(fixed_matched, None, zones, None, fixed_only) == 0
     by_2024 = pool_status(fixed_matched, mobile_matched, zones, None, POOL_2024) == 0

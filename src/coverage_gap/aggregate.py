@@ -72,7 +72,7 @@ def _weighted_counts(
 ) -> NDArray[np.float64]:
     # ``codes`` run from 0 to k, where k collects the rows without a category: one pass,
     # no boolean filtering of millions of rows per count.
-    return np.bincount(codes, weights=weights, minlength=k + 1)[:k]
+    return np.asarray(np.bincount(codes, weights=weights, minlength=k + 1)[:k], dtype=np.float64)
 
 
 def summarize_gap(
@@ -138,7 +138,9 @@ def summarize_gap(
     codes = category_codes(classified[S.MUNICIPALITY_CODE], codes_all)
     codes[codes < 0] = k
     counts = gap_counts(classified, codes, k)
-    with_data = (counts["households"] > 0).astype(np.int64)
+    households = counts["households"]
+    assert households is not None  # counted for every table
+    with_data = (households > 0).astype(np.int64)
     return gap_table(
         counts,
         pd.Index([*codes_all, S.REGION_CODE], name=S.MUNICIPALITY_CODE),
@@ -206,8 +208,8 @@ def gap_counts(
         "underserved_households": count(under),
     }
     decides = classified.get(S.MISSING_UPLOAD_DECIDES)
-    fixed = classified.get("fixed_served")
-    mobile = classified.get("mobile_served")
+    fixed = classified.get(S.FIXED_SERVED)
+    mobile = classified.get(S.MOBILE_SERVED)
     fixed_known = fixed is not None and not pd.isna(fixed).any()
     mobile_known = mobile is not None and not pd.isna(mobile).any()
     no_fixed = ~np.asarray(fixed, dtype=bool) if fixed_known else None
@@ -295,8 +297,8 @@ def gap_table(
         *GAP_COUNTS[3:],
     ]
     table = table[order]
-    for name, values in (extra or {}).items():
-        table[name] = values
+    for name, column in (extra or {}).items():
+        table[name] = column
     for name, value in provenance.columns().items():
         table[name] = value
     table.attrs["provenance"] = provenance

@@ -47,9 +47,9 @@ from numpy.typing import NDArray
 
 from . import schema as S
 from .aggregate import GAP_COUNTS, Provenance, gap_counts, gap_table
-from .assign import check_crs
 from .errors import ConfigError, Problem, ReconciliationError, SchemaError
 from .geo import LabelGrid
+from .layers import check_crs
 
 #: Side of a DDKN cell in metres, by the unit that starts its name.
 DDKN_SIZES: Final = {

@@ -15,9 +15,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from . import schema as S
-from .errors import AssignmentError, ConfigError, CRSError, Problem
+from .errors import AssignmentError, ConfigError, Problem
 from .geo import BoundaryTree, LabelGrid
-from .layers import check_metric_crs, household_table, household_xy, same_crs
+from .layers import check_crs, check_metric_crs, household_table, household_xy
 from .validate import dissolve_codes
 
 DEFAULT_TOLERANCE_M = 250.0
@@ -124,22 +124,6 @@ def selected_municipalities(
     if S.SELECTED not in municipalities:
         return municipalities
     return municipalities[municipalities[S.SELECTED].to_numpy(dtype=bool)]
-
-
-def check_crs(
-    table: pd.DataFrame, layer_crs: object, what: str, source: str, error: type = CRSError
-) -> None:
-    """Raise ``error`` when a layer's CRS differs from the households'."""
-    if not same_crs(table.attrs.get("crs"), layer_crs):
-        raise error(
-            Problem(
-                source,
-                f"the {what} CRS ({layer_crs}) differs from the households' CRS "
-                f"({table.attrs.get('crs')})",
-                fix="read every layer through coverage_gap's readers, which bring it to the "
-                "working CRS, or reproject it (gdalwarp/ogr2ogr -t_srs EPSG:25832)",
-            )
-        )
 
 
 def assign_municipalities(

@@ -130,21 +130,21 @@ def classify(evidence: Evidence, standard: ServiceStandard) -> pd.DataFrame:
     table = evidence.households
     n = len(table)
     columns = {
-        "fixed_down_mbps": evidence.fixed_down_mbps,
-        "fixed_up_mbps": evidence.fixed_up_mbps,
-        "fixed_served": _fixed_served(evidence.fixed, standard, n),
-        "mobile_signal_dbm": evidence.mobile.signal_dbm,
-        "mobile_down_mbps": evidence.mobile_down_mbps,
-        "mobile_up_mbps": evidence.mobile_up_mbps,
-        "mobile_served": _mobile_served(evidence.mobile, standard, n),
+        S.FIXED_DOWN: evidence.fixed_down_mbps,
+        S.FIXED_UP: evidence.fixed_up_mbps,
+        S.FIXED_SERVED: _fixed_served(evidence.fixed, standard, n),
+        S.MOBILE_SIGNAL: evidence.mobile.signal_dbm,
+        S.MOBILE_DOWN: evidence.mobile_down_mbps,
+        S.MOBILE_UP: evidence.mobile_up_mbps,
+        S.MOBILE_SERVED: _mobile_served(evidence.mobile, standard, n),
     }
     columns[S.UNDERSERVED] = _underserved(
-        columns["fixed_served"] if standard.uses_fixed else None,
-        columns["mobile_served"] if standard.uses_mobile else None,
+        columns[S.FIXED_SERVED] if standard.uses_fixed else None,
+        columns[S.MOBILE_SERVED] if standard.uses_mobile else None,
         standard,
     )
     columns[S.MISSING_UPLOAD_DECIDES] = _missing_upload_decides(
-        evidence, standard, columns[S.UNDERSERVED]
+        evidence, standard, np.asarray(columns[S.UNDERSERVED], dtype=bool)
     )
     result = pd.concat(
         [table, evidence.assignment, pd.DataFrame(columns, index=table.index)], axis=1

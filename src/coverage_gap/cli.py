@@ -1,8 +1,8 @@
-"""Command line: ``coverage-gap run|report|deck|demo|fetch``.
+"""Command line of coverage_gap: run, report, deck, demo and fetch.
 
 Thin by design: parse arguments, load the configuration, call the pipeline and the
-writers, print a short summary. Errors of coverage_gap are printed without a traceback
-and exit with status 2.
+writers, print a short summary. Errors of coverage_gap are printed without a traceback,
+with a distinct exit status per kind (see :data:`EXIT_CODES`).
 """
 
 from __future__ import annotations
@@ -13,17 +13,49 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from . import __version__
-from .config import load_config
-from .errors import CoverageGapError
+from .errors import ConfigError, CoverageGapError, FetchError, InputError, OutputError
 
-if TYPE_CHECKING:  # the pipeline is imported lazily: `--version` stays fast
+if TYPE_CHECKING:  # heavy modules are imported lazily: `--version` and `--help` stay fast
     from .pipeline import Results
+
+#: Exit statuses: 0 done; 2 the command line was wrong (argparse); 3 the configuration;
+#: 4 an input file; 5 an output could not be written; 6 a download failed; 1 anything
+#: else (a bug: please report it with the traceback).
+EXIT_OK, EXIT_USAGE, EXIT_CONFIG, EXIT_INPUT, EXIT_OUTPUT, EXIT_FETCH, EXIT_OTHER = (
+    0,
+    2,
+    3,
+    4,
+    5,
+    6,
+    1,
+)
+EXIT_CODES: dict[type[CoverageGapError], int] = {
+    ConfigError: EXIT_CONFIG,
+    InputError: EXIT_INPUT,
+    OutputError: EXIT_OUTPUT,
+    FetchError: EXIT_FETCH,
+}
+
+
+def exit_code(error: CoverageGapError) -> int:
+    """Exit status for an error of coverage_gap (see :data:`EXIT_CODES`).
+
+    Examples
+    --------
+    >>> exit_code(ConfigError("x")), exit_code(InputError("y"))
+    (3, 4)
+    """
+    for kind, code in EXIT_CODES.items():
+        if isinstance(error, kind):
+            return code
+    return EXIT_OTHER
 
 
 def _summary(results: Results) -> str:
+    import pandas as pd
+
     region = results.municipalities.loc["region"]
     rec = results.reconciliation
     unit = results.provenance.denominator
@@ -71,13 +103,14 @@ def _run(
     lang: str | None = None,
     progress: bool = True,
 ) -> int:
+    from .config import load_config
     from .pipeline import run
-    from .report import OutputFolder, input_paths, write_report, write_run_outputs
+    from .report import OutputFolder, write_report, write_run_outputs
 
     config = load_config(config_path)
     # The output folder is checked and locked before anything is computed.
-    with OutputFolder(out, inputs=input_paths(config)) as folder:
-        results = run(config)
+    with OutputFolder(out, inputs=config.input_paths()) as folder:
+        results = run(config, progress=progress)
         if report:
             paths = write_report(results, folder, lang=lang, progress=progress)
         else:
@@ -87,28 +120,31 @@ def _run(
     return 0
 
 
-def _deck(config_path: Path, out: Path, *, lang: str | None, template: Path | None) -> int:
+def _deck(
+    config_path: Path, out: Path, *, lang: str | None, template: Path | None, progress: bool
+) -> int:
+    from .config import load_config
     from .deck import check_deck_target, load_template, write_deck
     from .pipeline import run
-    from .report import input_paths
 
     config = load_config(config_path)
     # target and template are checked before anything is computed
-    check_deck_target(out, inputs=input_paths(config))
+    check_deck_target(out, inputs=config.input_paths())
     if template is not None:
         load_template(template)
     lang = lang or config.report.lang
     command = f"coverage-gap deck {config_path} --out {out} --lang {lang}"
     if template is not None:
         command += f" --template {template}"
-    results = run(config)
+    results = run(config, progress=progress)
     write_deck(results, out, lang=lang, template=template, command=command)
     print(_summary(results))
     print(f"  wrote {out}")
-    return 0
+    return EXIT_OK
 
 
 def _demo(out: Path, *, scale: float, lang: str | None, progress: bool) -> int:
+    from .config import load_config
     from .datasets import write_demo_inputs
     from .pipeline import run
     from .report import OutputFolder, write_report
@@ -138,39 +174,61 @@ def _print_summary(results: Results, out: Path, paths: dict[str, Path], *, repor
         print(f"  wrote {out / 'figures'}/ and {out / 'fact_sheets'}/")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``coverage-gap`` command."""
-    parser = argparse.ArgumentParser(prog="coverage-gap", description=__doc__.splitlines()[0])
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    loudness = common.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-v", "--verbose", action="store_true", default=None, help="log each stage"
+    )
+    loudness.add_argument(
+        "-q", "--quiet", action="store_true", default=None, help="only errors, no progress"
+    )
+    parser = argparse.ArgumentParser(
+        prog="coverage-gap",
+        description="Coverage-gap analysis: who is under-served by fixed broadband and "
+        "mobile, per municipality, under an explicit service standard.",
+        epilog="Exit status: 0 done, 2 wrong command line, 3 configuration error, 4 input "
+        "error, 5 output error, 6 download error, 1 unexpected (a bug).",
+        parents=[common],
+    )
     parser.add_argument("--version", action="version", version=f"coverage_gap {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p_run = sub.add_parser("run", help="run the analysis described by a TOML file")
-    p_run.add_argument("config", type=Path)
-    p_run.add_argument("--out", type=Path, required=True, help="output directory")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p_run = sub.add_parser(
+        "run", parents=[common], help="run the analysis described by a TOML file"
+    )
     p_report = sub.add_parser(
-        "report", help="run and write the full report (figures, workbook, fact sheets)"
+        "report",
+        parents=[common],
+        help="run and write the full report (figures, workbook, fact sheets)",
     )
-    p_report.add_argument("config", type=Path)
-    p_report.add_argument("--out", type=Path, required=True, help="output directory")
-    p_deck = sub.add_parser("deck", help="run and write a presentation deck (PowerPoint)")
-    p_deck.add_argument("config", type=Path)
+    for p in (p_run, p_report):
+        p.add_argument("config", type=Path, help="the run configuration (TOML)")
+        p.add_argument("--out", type=Path, required=True, help="output directory")
+    p_deck = sub.add_parser(
+        "deck", parents=[common], help="run and write a presentation deck (PowerPoint)"
+    )
+    p_deck.add_argument("config", type=Path, help="the run configuration (TOML)")
     p_deck.add_argument("--out", type=Path, required=True, help="the .pptx file to write")
-    p_deck.add_argument(
-        "--lang",
-        choices=["da", "en"],
-        default=None,
-        help="language of the deck (default: [report] lang of the configuration, else en)",
-    )
     p_deck.add_argument(
         "--template", type=Path, default=None, help="an organisation's .pptx template"
     )
     p_demo = sub.add_parser(
         "demo",
+        parents=[common],
         help="generate the synthetic Region Sjælland and write its full report and deck",
     )
     p_demo.add_argument("--out", type=Path, required=True, help="output directory")
-    p_fetch = sub.add_parser("fetch", help="download official public files into a cache")
-    p_fetch.add_argument("sources", nargs="+", help="names (see --list) or URLs")
+    p_demo.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="fraction of the realistic number of households (default 1)",
+    )
+    p_fetch = sub.add_parser(
+        "fetch", parents=[common], help="download official public files into a cache"
+    )
+    p_fetch.add_argument("sources", nargs="*", help="names (see --list) or http(s) addresses")
+    p_fetch.add_argument("--list", action="store_true", help="list the known sources")
     p_fetch.add_argument(
         "--cache",
         type=Path,
@@ -178,46 +236,60 @@ def main(argv: list[str] | None = None) -> int:
         help="cache directory (default data/cache)",
     )
     p_fetch.add_argument("--sha256", help="expected checksum (one source only)")
-    p_fetch.add_argument("--no-progress", action="store_true")
-    for p in (p_report, p_demo):
+    for p in (p_report, p_deck, p_demo):
         p.add_argument(
             "--lang",
             choices=["da", "en"],
             default=None,
             help="language of figures (default: [report] lang of the configuration, else en)",
         )
-        p.add_argument("--no-progress", action="store_true", help="no progress line")
-    p_demo.add_argument(
-        "--scale",
-        type=float,
-        default=1.0,
-        help="fraction of the realistic number of households (default 1)",
-    )
-    args = parser.parse_args(argv)
+    for p in (p_report, p_deck, p_demo, p_fetch):
+        p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def _fetch(args: argparse.Namespace, *, progress: bool) -> int:
+    from .fetch import SOURCES, fetch
+
+    if args.list:
+        for name, source in SOURCES.items():
+            print(f"{name}\n  {source.description}\n  {source.url}")
+        return EXIT_OK
+    if not args.sources:
+        raise FetchError("name at least one source (coverage-gap fetch --list shows them)")
+    if args.sha256 and len(args.sources) > 1:
+        raise FetchError("--sha256 checks one source: give only one")
+    for name in args.sources:
+        path = fetch(name, args.cache, sha256=args.sha256, progress=progress)
+        print(f"  {name}: {path}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``coverage-gap`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.INFO if args.verbose else logging.ERROR if args.quiet else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
+        force=True,  # the command owns the process's logging
     )
+    # A progress bar only where someone watches it (stderr a terminal) and not asked off.
+    progress = not (getattr(args, "no_progress", False) or args.quiet)
     try:
         if args.command == "run":
-            return _run(args.config, args.out)
+            return _run(args.config, args.out, progress=progress)
         if args.command == "fetch":
-            from .fetch import fetch
-
-            for name in args.sources:
-                path = fetch(name, args.cache, sha256=args.sha256, progress=not args.no_progress)
-                print(f"  {name}: {path}")
-            return 0
+            return _fetch(args, progress=progress)
         if args.command == "deck":
-            return _deck(args.config, args.out, lang=args.lang, template=args.template)
-        if args.command == "report":
-            return _run(
-                args.config, args.out, report=True, lang=args.lang, progress=not args.no_progress
+            return _deck(
+                args.config, args.out, lang=args.lang, template=args.template, progress=progress
             )
-        return _demo(args.out, scale=args.scale, lang=args.lang, progress=not args.no_progress)
+        if args.command == "report":
+            return _run(args.config, args.out, report=True, lang=args.lang, progress=progress)
+        return _demo(args.out, scale=args.scale, lang=args.lang, progress=progress)
     except CoverageGapError as exc:
         print(f"coverage-gap: error: {exc}", file=sys.stderr)
-        return 2
+        return exit_code(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .errors import CoverageGapError
+from .errors import ConfigError, OutputError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -61,12 +61,16 @@ PARAGRAPH_SPACE = 0.35
 """Space before a paragraph (after the first), as a multiple of its font size."""
 
 
-class DeckError(CoverageGapError):
-    """A deck cannot be written: unreadable template, unusable layouts, bad target."""
+class DeckError(OutputError):
+    """A deck cannot be written: a target that is not a ``.pptx`` file, unusable layouts."""
 
 
 class TextOverflowError(DeckError):
     """Text does not fit its placeholder, even at the smallest allowed font size."""
+
+
+class TemplateError(ConfigError):
+    """The template given (``--template``) is missing or not a PowerPoint presentation."""
 
 
 # --- texts ------------------------------------------------------------------------------
@@ -644,7 +648,7 @@ def load_template(template: str | Path | None) -> PresentationType:
 
     Raises
     ------
-    DeckError
+    TemplateError
         The file is missing or not a PowerPoint presentation.
 
     Examples
@@ -661,11 +665,11 @@ def load_template(template: str | Path | None) -> PresentationType:
         return prs
     path = Path(template)
     if not path.is_file():
-        raise DeckError(f"template not found: {path} (give a .pptx file)")
+        raise TemplateError(f"template not found: {path} (give a .pptx file)")
     try:
         prs = Presentation(str(path))
     except Exception as exc:  # python-pptx raises zip, KeyError, XML errors alike
-        raise DeckError(
+        raise TemplateError(
             f"{path} is not a PowerPoint presentation python-pptx can open ({exc}); save the "
             "template as .pptx (not .potx or .ppt)"
         ) from None
@@ -1208,7 +1212,7 @@ class _Story:
         return lines
 
     def growth_lines(self) -> list[str]:
-        from .demand import danish_mobile_growth
+        from .danish.growth import danish_mobile_growth
         from .plot import _scenario_definition, scenario_label
 
         lang = self.lang
@@ -1566,8 +1570,10 @@ def write_deck(
     ------
     TextOverflowError
         A text does not fit its placeholder even at the smallest font size.
+    TemplateError
+        The template is missing or not a presentation.
     DeckError
-        The template cannot be used.
+        The template's layouts leave no room, or the file cannot be written.
 
     Examples
     --------
@@ -1633,6 +1639,7 @@ def check_deck_target(path: str | Path, *, inputs: Sequence[str | Path] = ()) ->
 __all__ = [
     "DeckError",
     "Paragraph",
+    "TemplateError",
     "TextOverflowError",
     "check_deck_target",
     "count_lines",

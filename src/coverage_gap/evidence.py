@@ -24,14 +24,13 @@ from .assign import (
     MunicipalityIndex,
     as_index,
     assign_municipalities,
-    check_crs,
     check_located,
     unplaced,
 )
 from .errors import ConfigError, OfferMatchError, Problem, RasterError
 from .geo import points_in_polygons, raster_cells, sample_raster
 from .keys import match_keys_normalized
-from .layers import SampledSignal, SignalRaster, household_table, household_xy
+from .layers import SampledSignal, SignalRaster, check_crs, household_table, household_xy
 
 #: Ids of unmatched offers listed in warnings.
 _SHOWN = 5
@@ -392,7 +391,10 @@ def offers_in_areas(
     >>> offers_in_areas(h, a).position.tolist()
     [0]
     """
-    table = household_table(households)
+    return _offers_in_areas(household_table(households), areas, what)
+
+
+def _offers_in_areas(table: pd.DataFrame, areas: gpd.GeoDataFrame, what: str) -> MatchedOffers:
     check_crs(table, areas.crs, f"{what} coverage polygons", what)
     return _area_offers(areas, *_points_in(table, areas), len(table))
 
@@ -450,7 +452,10 @@ def best_signal(
     >>> best_signal(h, [a, b]).tolist()
     [-100.0, -95.0]
     """
-    table = household_table(households)
+    return _best_signal(household_table(households), rasters)
+
+
+def _best_signal(table: pd.DataFrame, rasters: Iterable[SignalRaster | SampledSignal]) -> pd.Series:
     x, y = household_xy(table)
     best = np.full(len(table), np.nan, dtype=np.float64)
     grid: tuple[object, ...] = ()
@@ -480,7 +485,7 @@ def best_signal(
                 )
             )
         np.fmax(best, values, out=best)
-    return pd.Series(best, index=table.index, name="mobile_signal_dbm")
+    return pd.Series(best, index=table.index, name=S.MOBILE_SIGNAL)
 
 
 def _overlaps(raster: SignalRaster, x: NDArray[np.float64], y: NDArray[np.float64]) -> bool:
@@ -528,7 +533,18 @@ def mobile_evidence(
     >>> mobile_evidence(h, signal_dbm=[-100.0, np.nan]).signal_dbm.tolist()
     [-100.0, nan]
     """
-    table = household_table(households)
+    return _mobile_evidence(
+        household_table(households), signal_dbm=signal_dbm, areas=areas, offers=offers
+    )
+
+
+def _mobile_evidence(
+    table: pd.DataFrame,
+    *,
+    signal_dbm: pd.Series | NDArray[np.floating] | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    offers: pd.DataFrame | MatchedOffers | None = None,
+) -> MobileEvidence:
     n = len(table)
     sources: set[str] = set()
     signal = np.full(n, np.nan, dtype=np.float64)
@@ -731,12 +747,12 @@ def gather_evidence(
     if fixed_offers is not None:
         fixed_parts.append(_matched(fixed_offers, table, "fixed", problems, min_match_share))
     if fixed_areas is not None:
-        fixed_parts.append(offers_in_areas(table, fixed_areas, what="fixed"))
+        fixed_parts.append(_offers_in_areas(table, fixed_areas, "fixed"))
     fixed = MatchedOffers.concat(fixed_parts)
     rasters = iter(mobile_rasters)
     first = next(rasters, None)
-    signal = None if first is None else best_signal(table, _chain(first, rasters))
-    mobile = mobile_evidence(
+    signal = None if first is None else _best_signal(table, _chain(first, rasters))
+    mobile = _mobile_evidence(
         table,
         signal_dbm=signal,
         areas=mobile_areas,

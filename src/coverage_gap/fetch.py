@@ -6,7 +6,6 @@ The only module that touches the network, and only when a user asks for a file.
 from __future__ import annotations
 
 import json
-import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from urllib.parse import urlparse
 
 from .errors import FetchError
 from .io._common import sha256 as file_sha256
+from .progress import progress_bar
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,11 @@ def fetch(
     ['bbk2026-private', 'dagi-kommuner']
     """
     source = SOURCES.get(name_or_url)
+    if source is None and urlparse(name_or_url).scheme not in ("http", "https"):
+        raise FetchError(
+            f"unknown source {name_or_url!r}: give one of {sorted(SOURCES)} "
+            "(coverage-gap fetch --list) or an http(s) address"
+        )
     url = source.url if source else name_or_url
     filename = source.filename if source else (Path(urlparse(url).path).name or "download")
     directory = Path(cache)
@@ -115,16 +120,12 @@ def fetch(
             resumed = start and response.status == 206
             total = response.headers.get("Content-Length")
             total_bytes = int(total) + (start if resumed else 0) if total else None
-            done = start if resumed else 0
-            with open(part, "ab" if resumed else "wb") as handle:
+            bar = progress_bar(total_bytes, desc=filename, enabled=progress, unit="B")
+            with bar, open(part, "ab" if resumed else "wb") as handle:
+                bar.update(start if resumed else 0)
                 while block := response.read(1 << 20):
                     handle.write(block)
-                    done += len(block)
-                    if progress:
-                        shown = f"{done / total_bytes:6.1%}" if total_bytes else f"{done:,} B"
-                        print(f"\r{filename}: {shown}", end="", file=sys.stderr, flush=True)
-            if progress:
-                print(file=sys.stderr)
+                    bar.update(len(block))
     digest = file_sha256(part)
     if sha256 and digest != sha256:
         raise FetchError(

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -14,7 +15,6 @@ import pandas as pd
 
 from . import schema as S
 from .aggregate import Provenance, reconcile, summarize_gap
-from .areas import summarize_areas
 from .assign import (
     MunicipalityIndex,
     assign_municipalities,
@@ -37,9 +37,11 @@ from .io.raster import check_signal_raster, sample_signal_raster
 from .io.registry import LayerData, read_layer
 from .io.vector import read_areas, read_households, read_points
 from .layers import SampledSignal, check_metric_crs, household_xy
-from .pool import PoolResult, assess_pool
-from .siting import SitingResult, choose_sites
 from .validate import validate_households, validate_municipalities, validate_offers
+
+if TYPE_CHECKING:  # imported where used: they load scipy
+    from .danish.pool import PoolResult
+    from .siting import SitingResult
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +137,11 @@ def _read(spec: LayerSpec, problems: ProblemLog, **extra: object) -> LayerData |
     return data
 
 
-def run(config: RunConfig) -> Results:
+def run(config: RunConfig, *, progress: bool = False) -> Results:
     """Run the analysis described by ``config``.
+
+    ``progress`` shows a bar while long files (a national BBK file) are read, when
+    stderr is a terminal.
 
     Every input is read and validated before anything is computed; all problems of all
     inputs are raised together as one :class:`~coverage_gap.errors.InputError`. Then:
@@ -163,7 +168,13 @@ def run(config: RunConfig) -> Results:
     municipal = _read(config.municipalities, problems, working_crs=crs)
     boundaries = municipal.municipalities if municipal is not None else None
     clock.lap("read municipalities")
-    read = _read(config.households, problems, working_crs=crs, municipalities=boundaries)
+    read = _read(
+        config.households,
+        problems,
+        working_crs=crs,
+        municipalities=boundaries,
+        progress=progress,
+    )
     households = read.households if read is not None else None
     clock.lap("read households")
     if households is not None:
@@ -260,6 +271,8 @@ def run(config: RunConfig) -> Results:
     )
     pool = None
     if config.pool is not None:
+        from .danish.pool import assess_pool
+
         pool = assess_pool(evidence, boundaries, provenance, config.pool)
         problems.extend(pool.problems)
         clock.lap("broadband pool")
@@ -281,9 +294,9 @@ def run(config: RunConfig) -> Results:
             f"the reconciliation {assigned}"
         )
     clock.lap("aggregate and reconcile")
-    areas = _areas(config, classified, provenance, problems)
+    area_tables = _areas(config, classified, provenance, problems)
     sites = _sites(config, classified, provenance, problems)
-    if areas or sites is not None:
+    if area_tables or sites is not None:
         clock.lap("areas and siting")
     reported = selected_municipalities(boundaries).reset_index(drop=True)
     demand = None
@@ -301,7 +314,7 @@ def run(config: RunConfig) -> Results:
         clock.laps,
         demand,
         offer_matches,
-        areas,
+        area_tables,
         pool,
         sites,
     )
@@ -311,6 +324,8 @@ def _areas(
     config: RunConfig, classified: pd.DataFrame, provenance: Provenance, problems: ProblemLog
 ) -> tuple[tuple[str, pd.DataFrame], ...]:
     """Tabulate the ``[[areas]]`` sections: DDKN cells or polygon layers."""
+    from .areas import summarize_areas
+
     out = []
     for section in config.areas:
         layer = None
@@ -336,6 +351,7 @@ def _sites(
     siting = config.siting
     if siting is None:
         return None
+    from .siting import choose_sites
 
     def points(path: Path | None) -> pd.DataFrame | None:
         if path is None:

@@ -23,26 +23,28 @@ import os
 import platform
 import re
 import shutil
-import sys
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from matplotlib.figure import Figure
 from pyproj import CRS
 
 from . import schema as S
-from .errors import CoverageGapError
+from .errors import OutputError
 from .io._common import sha256
 from .pipeline import Results
+from .progress import progress_bar
+
+if TYPE_CHECKING:  # matplotlib is imported by the functions that draw: `run` needs none
+    from matplotlib.figure import Figure
 
 try:  # POSIX advisory locks; elsewhere an exclusive lock file
     import fcntl
@@ -66,23 +68,7 @@ _DEPENDENCIES = (
 _FIXED_TIME = "2000-01-01T00:00:00Z"
 
 
-class OutputError(CoverageGapError):
-    """The outputs could not be written where asked (a file, no permission, disk full...)."""
-
-
 # --- the output folder as one unit ------------------------------------------------------
-
-
-def input_paths(config: Any) -> list[Path]:
-    """Every file a run configuration reads (layers and file options such as ``units``)."""
-    paths = []
-    for spec in config.inputs:
-        paths.append(Path(spec.path))
-        for key in ("units", "dwellings"):
-            value = spec.options.get(key) if hasattr(spec, "options") else None
-            if isinstance(value, str | Path):
-                paths.append(Path(value))
-    return paths
 
 
 def _manifest_of(folder: Path) -> dict[str, Any] | None:
@@ -137,7 +123,7 @@ def check_output_dir(out: str | Path, *, inputs: Sequence[str | Path] = ()) -> P
     >>> check_output_dir(folder, inputs=[folder / "a.csv"])
     Traceback (most recent call last):
     ...
-    coverage_gap.report.OutputError: the output folder ... holds a.csv, which this run reads: ...
+    coverage_gap.errors.OutputError: the output folder ... holds a.csv, which this run reads: ...
     """
     path = Path(out).absolute()
     if path.exists() and not path.is_dir():
@@ -456,11 +442,16 @@ def households_parquet_bytes(classified: pd.DataFrame, *, encoding: str = "WKB")
     driver, QGIS included) or ``"point"`` (GeoParquet 1.1 native encoding, GDAL ≥ 3.9).
     The WKB is built from the ``x``/``y`` columns without creating shapely objects.
     """
-    frame = classified.copy()
-    for column in frame.columns:
-        if isinstance(frame[column].dtype, pd.CategoricalDtype):
-            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    # Column by column, without copying the frame: numbers and Arrow-backed text convert
+    # without a copy, categories are decoded to plain text in Arrow (readers without
+    # dictionary support, older GDAL among them, see ordinary strings).
+    arrays = {}
+    for name, values in classified.items():
+        array = pa.array(values.array if hasattr(values, "array") else values, from_pandas=True)
+        if pa.types.is_dictionary(array.type):
+            array = array.cast(array.type.value_type)
+        arrays[str(name)] = array
+    table = pa.table(arrays)
     x = classified[S.X].to_numpy(np.float64)
     y = classified[S.Y].to_numpy(np.float64)
     valid = np.isfinite(x) & np.isfinite(y)
@@ -507,7 +498,8 @@ def households_parquet_bytes(classified: pd.DataFrame, *, encoding: str = "WKB")
     }
     table = table.replace_schema_metadata({b"geo": json.dumps(geo).encode()})
     buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd")
+    # zstd at level 1: a third of the time of the default level, files a few % larger.
+    pq.write_table(table, buffer, compression="zstd", compression_level=1)
     return buffer.getvalue()
 
 
@@ -564,7 +556,7 @@ def municipality_layer(
 
     One row per municipality (no region row) with every column of ``table``, plus
     ``has_data`` (households in the data), ``few_households`` (fewer than
-    ``min_households``, default :data:`coverage_gap.plot.SMALL_COUNT`) and
+    ``min_households``, default :data:`coverage_gap.schema.SMALL_COUNT`) and
     ``underserved_pct`` (the share in percent, for tooltips); counts of a service that
     was not assessed are NaN. In the CRS of ``boundaries`` (EPSG:25832).
 
@@ -576,9 +568,7 @@ def municipality_layer(
     >>> len(layer), layer.crs.to_epsg(), bool(layer["has_data"].all())
     (17, 25832, True)
     """
-    from .plot import SMALL_COUNT
-
-    threshold = SMALL_COUNT if min_households is None else min_households
+    threshold = S.SMALL_COUNT if min_households is None else min_households
     rows = table[table.index != S.REGION_CODE]
     base = boundaries[[S.MUNICIPALITY_CODE, "geometry"]].set_index(S.MUNICIPALITY_CODE)
     frame = rows.join(base, how="right")
@@ -870,7 +860,7 @@ def write_manifest(
 
 
 def _write_run_files(results: Results, folder: OutputFolder) -> dict[str, Path]:
-    folder.add_inputs(input_paths(results.config))
+    folder.add_inputs(results.config.input_paths())
     paths = {}
     tables = [
         ("municipalities", results.municipalities, True),
@@ -896,7 +886,7 @@ def _write_run_files(results: Results, folder: OutputFolder) -> dict[str, Path]:
 def _open(out_dir: str | Path | OutputFolder, results: Results) -> tuple[OutputFolder, bool]:
     if isinstance(out_dir, OutputFolder):
         return out_dir, False
-    return OutputFolder(out_dir, inputs=input_paths(results.config)), True
+    return OutputFolder(out_dir, inputs=results.config.input_paths()), True
 
 
 def write_run_outputs(results: Results, out_dir: str | Path | OutputFolder) -> dict[str, Path]:
@@ -978,20 +968,6 @@ def save_figure(
     return paths
 
 
-class _Progress:
-    """A minimal progress line on stderr; silent when disabled."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.done, self.enabled = total, 0, enabled
-
-    def step(self, label: str) -> None:
-        self.done += 1
-        if self.enabled:
-            print(f"\r[{self.done}/{self.total}] {label:<50}", end="", file=sys.stderr, flush=True)
-            if self.done == self.total:
-                print(file=sys.stderr)
-
-
 def report_charts(
     results: Results,
     *,
@@ -1007,7 +983,7 @@ def report_charts(
     title (see :func:`coverage_gap.plot.new_axes`); the deck uses them.
     """
     from . import plot
-    from .demand import danish_mobile_growth, fit_danish_mobile_growth
+    from .danish.growth import danish_mobile_growth, fit_danish_mobile_growth
 
     table, prov = results.municipalities, results.provenance
 
@@ -1151,6 +1127,17 @@ def _about(results: Results, lang: str, folder: OutputFolder) -> list[tuple[str,
     return about
 
 
+class _Steps:
+    """Steps of the report on a progress bar, each named as it is done."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+
+    def step(self, label: str) -> None:
+        self.bar.set_postfix_str(label, refresh=False)
+        self.bar.update(1)
+
+
 def write_report(
     results: Results,
     out_dir: str | Path | OutputFolder,
@@ -1193,7 +1180,8 @@ def write_report(
     folder, own = _open(out_dir, results)
     codes = [c for c in results.municipalities.index if c != S.REGION_CODE]
     charts = report_charts(results, lang=lang, claim=claim)
-    bar = _Progress((len(charts) + len(codes)) * (1 + deck) + 3 + deck, progress)
+    steps = (len(charts) + len(codes)) * (1 + deck) + 3 + deck
+    bar = _Steps(progress_bar(steps, desc="report", enabled=progress))
 
     def write() -> dict[str, Path]:
         paths = _write_run_files(results, folder)
@@ -1248,12 +1236,15 @@ def write_report(
         paths["manifest"] = write_manifest(results, folder, extra={"language": lang})
         return paths
 
-    if not own:
-        return write()
-    with folder:
-        paths = write()
-        folder.commit()
-    return paths
+    try:
+        if not own:
+            return write()
+        with folder:
+            paths = write()
+            folder.commit()
+        return paths
+    finally:
+        bar.bar.close()
 
 
 __all__ = [
@@ -1265,7 +1256,6 @@ __all__ = [
     "fact_sheet",
     "geopackage_bytes",
     "households_parquet_bytes",
-    "input_paths",
     "municipality_layer",
     "report_charts",
     "report_figures",

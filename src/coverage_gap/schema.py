@@ -61,8 +61,21 @@ ASSIGNMENTS: Final = ("inside", "nearest", "outside_selection", "unassigned", "i
 #: Assignments counted in a municipality's figures.
 COUNTED: Final = ("inside", "nearest")
 
+# Per-household result columns (classify).
+FIXED_DOWN: Final = "fixed_down_mbps"
+FIXED_UP: Final = "fixed_up_mbps"
+FIXED_SERVED: Final = "fixed_served"
+MOBILE_SIGNAL: Final = "mobile_signal_dbm"
+MOBILE_DOWN: Final = "mobile_down_mbps"
+MOBILE_UP: Final = "mobile_up_mbps"
+MOBILE_SERVED: Final = "mobile_served"
 UNDERSERVED: Final = "underserved"
 #: Per household: whether its status would change under the other ``missing_upload`` rule.
 MISSING_UPLOAD_DECIDES: Final = "missing_upload_decides"
 
 REGION_CODE: Final = "region"
+
+#: Fewer households than this in a share's denominator make the share uncertain: figures
+#: mark such municipalities "few" and keep their intervals off the axis range. (Area
+#: tables have their own, privacy-minded rule: :data:`coverage_gap.areas.MIN_HOUSEHOLDS`.)
+SMALL_COUNT: Final = 30

@@ -48,10 +48,9 @@ from scipy.spatial import KDTree
 from . import schema as S
 from .aggregate import Provenance
 from .areas import DDKN_SIZES, ddkn_cell_names
-from .assign import check_crs
 from .errors import ConfigError, CRSError, Problem, SchemaError
 from .geo import locate_points
-from .layers import point_coordinates
+from .layers import check_crs, point_coordinates
 
 #: Greedy's worst-case share of the optimum (Nemhauser, Wolsey & Fisher 1978).
 GREEDY_GUARANTEE: Final = 1 - 1 / math.e
@@ -379,7 +378,7 @@ def candidate_grid(
     if within is not None:
         crs = within.crs
         polygons = np.asarray(within.geometry.array, dtype=object)
-        keep &= locate_points(x, y, polygons) >= 0
+        keep &= locate_points(x.astype(np.float64), y.astype(np.float64), polygons) >= 0
     x, y = x[keep], y[keep]
     size = next((name for name, side in DDKN_SIZES.items() if side == spacing_m), None)
     if size is not None:
@@ -471,7 +470,8 @@ def _merge_clients(
     mirror = matrix.indptr[rep[column_of_entry]] + offset
     if not np.array_equal(matrix.indices, matrix.indices[mirror]):
         return matrix, weights
-    return matrix[:, first], np.bincount(group, weights=weights, minlength=first.size)
+    merged = np.bincount(group, weights=weights, minlength=first.size)
+    return matrix[:, first], np.asarray(merged, dtype=np.float64)
 
 
 def _solve_bounds(

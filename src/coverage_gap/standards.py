@@ -1,8 +1,10 @@
-"""Service standards: what "served" means, stated explicitly.
+"""Service standards: what "served" means, stated explicitly, and what a figure means.
 
 A :class:`ServiceStandard` is a frozen dataclass of thresholds plus the rule that turns
 fixed and mobile service into "under-served". Named presets cover the definitions in use
-in Denmark and abroad; :func:`get_standard` looks them up by name.
+abroad (gigabit, 10/1, BEAD) and in Denmark (:mod:`coverage_gap.danish.presets`: 100/30,
+mobile 30/3); :func:`get_standard` looks them up by name. :class:`Provenance` (standard,
+denominator, data year, source) travels with every table and figure.
 """
 
 from __future__ import annotations
@@ -158,25 +160,21 @@ class ServiceStandard:
         return asdict(self)
 
 
-DK_100_30 = ServiceStandard("100/30", fixed_down_mbps=100, fixed_up_mbps=30)
-"""Danish broadband goal: fixed ≥ 100 Mbit/s down and ≥ 30 Mbit/s up."""
-
 GIGABIT = ServiceStandard("gigabit", fixed_down_mbps=1000)
 """EU Digital Decade: fixed ≥ 1000 Mbit/s down (no upload requirement)."""
 
 BASIC_10_1 = ServiceStandard("10/1", fixed_down_mbps=10, fixed_up_mbps=1)
 """Basic broadband (UK USO "decent broadband"): fixed ≥ 10/1 Mbit/s."""
 
-MOBILE_30_3 = ServiceStandard(
-    "mobile 30/3", mobile_down_mbps=30, mobile_up_mbps=3, underserved="no_mobile"
-)
-"""Danish mobile coverage obligations: mobile ≥ 30/3 Mbit/s."""
-
 BEAD_UNSERVED = ServiceStandard("BEAD unserved", fixed_down_mbps=25, fixed_up_mbps=3)
 """US BEAD programme: a location is *unserved* below 25/3 Mbit/s."""
 
 BEAD_UNDERSERVED = ServiceStandard("BEAD underserved", fixed_down_mbps=100, fixed_up_mbps=20)
 """US BEAD programme: a location is *underserved* below 100/20 Mbit/s."""
+
+# The Danish presets live with the rest of the Danish knowledge; they need ServiceStandard,
+# defined above, so they are imported here rather than at the top.
+from .danish.presets import DK_100_30, MOBILE_30_3  # noqa: E402
 
 PRESETS: dict[str, ServiceStandard] = {
     s.name: s

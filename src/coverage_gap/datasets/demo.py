@@ -33,32 +33,35 @@ from affine import Affine
 from numpy.typing import NDArray
 from rasterio.features import rasterize
 
+from ..danish.region import REGION_SJAELLAND
 from ..io.raster import write_signal_raster
 from ..pipeline import Results
 
 DEMO_SOURCE = "synthetic demo data (coverage_gap demo generator)"
 CRS = "EPSG:25832"
 
-#: (code, name, population 1 Jan 2023, main town, town x, town y in EPSG:25832, rurality 0..1)
-REGION_SJAELLAND: tuple[tuple[str, str, int, str, float, float, float], ...] = (
-    ("0253", "Greve", 51507, "Greve", 707981.1, 6164650.1, 0.10),
-    ("0259", "Køge", 62458, "Køge", 701194.6, 6150365.4, 0.30),
-    ("0265", "Roskilde", 90446, "Roskilde", 693855.3, 6170486.4, 0.20),
-    ("0269", "Solrød", 24216, "Solrød Strand", 703344.8, 6158805.3, 0.10),
-    ("0306", "Odsherred", 32977, "Nykøbing Sjælland", 666890.4, 6200945.5, 0.75),
-    ("0316", "Holbæk", 73440, "Holbæk", 670399.6, 6177973.0, 0.50),
-    ("0320", "Faxe", 37344, "Haslev", 688037.9, 6134787.8, 0.65),
-    ("0326", "Kalundborg", 48602, "Kalundborg", 631329.2, 6172391.5, 0.70),
-    ("0329", "Ringsted", 35906, "Ringsted", 676484.4, 6147585.4, 0.50),
-    ("0330", "Slagelse", 79728, "Slagelse", 649092.3, 6142134.0, 0.50),
-    ("0336", "Stevns", 23692, "Store Heddinge", 715063.0, 6134481.9, 0.85),
-    ("0340", "Sorø", 30444, "Sorø", 661690.2, 6145817.9, 0.60),
-    ("0350", "Lejre", 28930, "Lejre", 687389.1, 6166090.7, 0.60),
-    ("0360", "Lolland", 39921, "Maribo", 660802.4, 6072801.2, 0.85),
-    ("0370", "Næstved", 84574, "Næstved", 675576.9, 6123853.2, 0.45),
-    ("0376", "Guldborgsund", 60231, "Nykøbing Falster", 684890.2, 6072882.5, 0.70),
-    ("0390", "Vordingborg", 45441, "Vordingborg", 686120.4, 6099557.0, 0.75),
-)
+#: How rural each municipality is made in the demo (0 town-like .. 1 rural): an assumption
+#: of the generator that shapes where offers and signal are poor, not a fact.
+RURALITY: dict[str, float] = {
+    "0253": 0.10,
+    "0259": 0.30,
+    "0265": 0.20,
+    "0269": 0.10,
+    "0306": 0.75,
+    "0316": 0.50,
+    "0320": 0.65,
+    "0326": 0.70,
+    "0329": 0.50,
+    "0330": 0.50,
+    "0336": 0.85,
+    "0340": 0.60,
+    "0350": 0.60,
+    "0360": 0.85,
+    "0370": 0.45,
+    "0376": 0.70,
+    "0390": 0.75,
+}
+MUNICIPALITIES = REGION_SJAELLAND.municipalities
 
 #: The real outlines (simplified DAGI boundaries), shipped with the package; see data/README.md.
 OUTLINES_FILE = "region_sjaelland_kommuner.geojson.gz"
@@ -92,8 +95,8 @@ def _outline() -> shapely.Geometry:
 def _boundaries() -> gpd.GeoDataFrame:
     outlines = _outline_geometries()
     return gpd.GeoDataFrame(
-        {"code": [r[0] for r in REGION_SJAELLAND], "name": [r[1] for r in REGION_SJAELLAND]},
-        geometry=[outlines[r[0]] for r in REGION_SJAELLAND],
+        {"code": [m.code for m in MUNICIPALITIES], "name": [m.name for m in MUNICIPALITIES]},
+        geometry=[outlines[m.code] for m in MUNICIPALITIES],
         crs=CRS,
     )
 
@@ -130,9 +133,10 @@ def _households(
     frames = []
     dist_parts = []
     rural_parts = []
-    for (code, _name, population, _town, tx, ty, rurality), polygon in zip(
-        REGION_SJAELLAND, boundaries.geometry, strict=True
+    for (code, _name, population, _town, tx, ty), polygon in zip(
+        MUNICIPALITIES, boundaries.geometry, strict=True
     ):
+        rurality = RURALITY[code]
         total = max(round(population / 2.1 * scale), 20)
         # Villages: random points in the municipality, each a small cluster.
         n_villages = 6
@@ -219,7 +223,7 @@ def _offers(
     rng: np.random.Generator,
 ) -> pd.DataFrame:
     n = len(households)
-    rurality = households["kommunekode"].map({r[0]: r[6] for r in REGION_SJAELLAND})
+    rurality = households["kommunekode"].map(RURALITY)
     rurality = rurality.to_numpy(np.float64)
     km = dist / 1000
     p_fibre = np.where(rural, 0.62 - 0.35 * rurality, 0.97 - 0.12 * rurality)
@@ -291,7 +295,7 @@ def _signal(
     ).astype(bool)
     cx = xmin + (np.arange(width) + 0.5) * cell
     cy = ymax - (np.arange(height) + 0.5) * cell
-    towns = np.array([(r[4], r[5]) for r in REGION_SJAELLAND])
+    towns = np.array([(m.x, m.y) for m in MUNICIPALITIES])
     rasters = {}
     for operator, spacing, power in (("operator_a", 10000.0, 0.0), ("operator_b", 13000.0, -2.0)):
         # Sites in every town plus a jittered rural grid.

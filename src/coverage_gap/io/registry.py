@@ -88,7 +88,7 @@ READERS: dict[str, Reader] = {
         ),
         Reader(
             "dawa",
-            ".danish:read_dawa_addresses",
+            "..danish.readers:read_dawa_addresses",
             frozenset({"households"}),
             {
                 "units": PATH,
@@ -103,7 +103,7 @@ READERS: dict[str, Reader] = {
         ),
         Reader(
             "bbk",
-            ".danish:read_bbk",
+            "..danish.readers:read_bbk",
             frozenset({"households", "fixed", "mobile"}),
             {"encoding": TEXT, "dwellings": PATH, "key": TEXTS, "decimal": TEXT},
             frozenset({"municipalities", "progress"}),
@@ -116,7 +116,7 @@ READERS: dict[str, Reader] = {
         ),
         Reader(
             "dagi",
-            ".danish:read_dagi",
+            "..danish.readers:read_dagi",
             frozenset({"municipalities"}),
             {"region": TEXT, "codes": TEXTS, **_CRS_LAYER},
             frozenset(),

@@ -10,7 +10,7 @@ The pool's rules changed over the years (``../shared/DOMAIN.md``; digst.dk, SDFI
   broadband, in landzone or a summer-house area, or in byzone in a town of fewer than
   2,000 inhabitants.
 - **"10/2"** (:data:`POOL_10_2`): the early rule kept by
-  :func:`coverage_gap.danish_rules.subsidy_pool_status`: no offer above 10/2 Mbit/s.
+  :func:`coverage_gap.danish.rules.subsidy_pool_status`: no offer above 10/2 Mbit/s.
 
 Speeds are judged on the standard-independent
 :class:`~coverage_gap.evidence.Evidence` (offers already joined to addresses): "less
@@ -54,12 +54,12 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import KDTree
 
-from . import schema as S
-from .aggregate import Provenance, category_codes
-from .assign import selected_municipalities
-from .errors import ConfigError, Problem, SchemaError
-from .evidence import Evidence, MatchedOffers
-from .standards import MissingUpload
+from .. import schema as S
+from ..aggregate import Provenance, category_codes
+from ..assign import selected_municipalities
+from ..errors import ConfigError, Problem, SchemaError
+from ..evidence import Evidence, MatchedOffers
+from ..standards import MissingUpload
 
 #: Normalised zone names (DAWA's values, lower case).
 ZONES: Final = ("byzone", "landzone", "sommerhusområde")
@@ -135,7 +135,7 @@ class PoolRuleSet:
 
     def __post_init__(self) -> None:
         problems = []
-        for name in ("fixed_down_mbps", "fixed_up_mbps", "mobile_down_mbps"):
+        for name in (S.FIXED_DOWN, S.FIXED_UP, S.MOBILE_DOWN):
             value = getattr(self, name)
             if value is not None and (not math.isfinite(value) or value < 0):
                 problems.append(f"{name} must be a finite number >= 0, got {value!r}")
@@ -605,8 +605,8 @@ def assess_pool(
             S.Y: y,
             "zone": pd.Categorical.from_codes(np.maximum(zones, -1), categories=list(ZONES)),
             "town_population": population if population is not None else np.nan,
-            "fixed_down_mbps": evidence.fixed_down_mbps,
-            "mobile_down_mbps": evidence.mobile_down_mbps,
+            S.FIXED_DOWN: evidence.fixed_down_mbps,
+            S.MOBILE_DOWN: evidence.mobile_down_mbps,
         },
         index=table.index,
     )

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ import pyogrio
 
 from .. import schema as S
 from ..errors import EmptyInputError, InputError, Problem, SchemaError
-from ._common import (
+from ..io._common import (
     PathLike,
     address_key,
     arrow_to_pandas,
@@ -35,30 +34,10 @@ from ._common import (
     reading,
     require_columns,
 )
-from .tabular import header_names
-from .vector import read_municipalities
-
-#: The 17 municipalities of Region Sjælland (region code 1085).
-REGION_SJAELLAND: tuple[str, ...] = (
-    "0253",
-    "0259",
-    "0265",
-    "0269",
-    "0306",
-    "0316",
-    "0320",
-    "0326",
-    "0329",
-    "0330",
-    "0336",
-    "0340",
-    "0350",
-    "0360",
-    "0370",
-    "0376",
-    "0390",
-)
-REGIONS: dict[str, tuple[str, ...]] = {"sjaelland": REGION_SJAELLAND, "1085": REGION_SJAELLAND}
+from ..io.tabular import header_names
+from ..io.vector import read_municipalities
+from ..progress import progress_bar
+from .region import REGIONS
 
 BBK_TECHNOLOGIES: dict[str, tuple[str, str]] = {
     "fiber": ("download_fiber", "upload_fiber"),
@@ -109,30 +88,25 @@ def _head(path: Path, size: int) -> bytes:
 
 
 class _CountingFile:
-    """A binary file that reports how far it has been read (for the progress line)."""
+    """A binary file that advances a progress bar as it is read."""
 
     def __init__(self, path: Path, enabled: bool) -> None:
         self._handle = open(path, "rb")
-        self._size = max(path.stat().st_size, 1)
-        self._enabled = enabled
-        self._shown = -1
+        self._bar = progress_bar(
+            path.stat().st_size, desc=f"reading {path.name}", enabled=enabled, unit="B"
+        )
         self.closed = False
 
     def read(self, size: int = -1) -> bytes:
         data = self._handle.read(size)
-        if self._enabled:
-            percent = int(100 * self._handle.tell() / self._size)
-            if percent != self._shown:
-                self._shown = percent
-                print(f"\rreading {percent:3d} %", end="", file=sys.stderr, flush=True)
+        self._bar.update(len(data))
         return data
 
     def readable(self) -> bool:
         return True
 
     def close(self) -> None:
-        if self._enabled and self._shown >= 0:
-            print(file=sys.stderr)
+        self._bar.close()
         self._handle.close()
         self.closed = True
 
@@ -280,8 +254,8 @@ def read_bbk(
     >>> data.offers[["technology", "down_mbps", "up_mbps"]].values.tolist()
     [['fiber', 1000.0, 1000.0], ['xdsl', 50.0, nan], ['mobile', 600.0, 30.0]]
     """
-    from .numbers import parse_numbers
-    from .tabular import sniff_delimiter
+    from ..io.numbers import parse_numbers
+    from ..io.tabular import sniff_delimiter
 
     p = existing_file(path)
     source = str(p)
@@ -562,8 +536,8 @@ def read_dawa_addresses(
     """
     p = existing_file(path)
     source = str(p)
-    from .numbers import parse_numbers
-    from .tabular import header_names, read_csv, sniff_delimiter
+    from ..io.numbers import parse_numbers
+    from ..io.tabular import header_names, read_csv, sniff_delimiter
 
     header = header_names(p, sniff_delimiter(p), "utf-8")
     id = id if id is not None else _first_present(header, _DAWA_IDS, source, "id", "address id")
@@ -657,7 +631,7 @@ def count_unit_addresses(path: PathLike, *, reference: str = "adgangsadresseid")
     >>> count_unit_addresses(p).to_dict()
     {'a': 2, 'b': 1}
     """
-    from .tabular import read_csv
+    from ..io.tabular import read_csv
 
     p = existing_file(path)
     frame = read_csv(p, text_columns=[reference], columns=[reference])
@@ -685,7 +659,7 @@ def count_bbr_dwellings(
     >>> count_bbr_dwellings(p).to_dict()
     {'a': 2, 'c': 1}
     """
-    from .tabular import read_csv, read_parquet
+    from ..io.tabular import read_csv, read_parquet
 
     p = existing_file(path)
     if p.suffix.lower() in (".parquet", ".pq"):
@@ -724,7 +698,8 @@ def read_dagi(
     path
         GeoJSON, GeoPackage, Shapefile, ... from Dataforsyningen/Datafordeler/DAWA.
     region
-        ``"sjaelland"`` (or ``"1085"``) for Region Sjælland's 17 municipalities; other
+        ``"sjaelland"`` (or ``"1085"``) for Region Sjælland's 17 municipalities
+        (:data:`coverage_gap.danish.REGION_SJAELLAND`); other
         region codes select by the file's ``regionskode`` column.
     codes
         An explicit list of municipality codes (checked against the file).
@@ -762,7 +737,7 @@ def read_dagi(
     if region is not None:
         key = str(region).lower().replace("æ", "ae")
         if key in REGIONS:
-            selection = list(REGIONS[key])
+            selection = list(REGIONS[key].codes)
         elif "regionskode" in fields:
             table = pyogrio.read_dataframe(
                 p, layer=layer, columns=[pair[0], "regionskode"], read_geometry=False

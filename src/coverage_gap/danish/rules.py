@@ -1,7 +1,7 @@
 """Danish rules that are more than a threshold: the subsidy pool and denominators.
 
 *Bredbåndspuljen* (the Danish broadband subsidy pool) under each year's rules lives in
-:mod:`coverage_gap.pool`. :func:`subsidy_pool_status` keeps the early rule's two bands:
+:mod:`coverage_gap.danish.pool`. :func:`subsidy_pool_status` keeps the early rule's two bands:
 an address is eligible when no offer beats 10 Mbit/s down and 2 Mbit/s up and it lies
 in a rural zone (landzone) or a summer-house area; addresses offered more than 10 but at
 most 20 Mbit/s down form a second band that can only be included inside a larger
@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import schema as S
-from .aggregate import Provenance, summarize_gap
-from .errors import Problem, SchemaError
-from .evidence import gather_evidence
-from .layers import household_table
+from .. import schema as S
+from ..aggregate import Provenance, summarize_gap
+from ..errors import Problem, SchemaError
+from ..evidence import gather_evidence
+from ..layers import household_table
 from .pool import POOL_10_2, POOL_STATUS, ZONES, PoolRuleSet, normalize_zones, pool_status
 
 SUBSIDY_ZONES = ("landzone", "sommerhusområde")
@@ -41,7 +41,7 @@ def subsidy_pool_status(
     otherwise ``not eligible (speed)`` or ``not eligible (zone)``; a missing or
     unrecognised zone counts as ``not eligible (zone)``. An offer without an upload
     figure cannot prove more than 2 Mbit/s up. For the rules of 2023 and 2024, see
-    :func:`coverage_gap.pool.assess_pool`.
+    :func:`coverage_gap.danish.pool.assess_pool`.
 
     Examples
     --------

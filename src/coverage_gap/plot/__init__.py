@@ -42,12 +42,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.transforms import Bbox
 
-from . import schema as S
-from .aggregate import Provenance
-from .standards import ServiceStandard
+from .. import schema as S
+from ..standards import Provenance, ServiceStandard
 
 if TYPE_CHECKING:
-    from .pipeline import Results
+    from ..pipeline import Results
 
 SLIDE = (13.333, 7.5)  # inches: a 16:9 slide
 SLIDE_TAG = "coverage_gap-slide"
@@ -56,8 +55,7 @@ TITLE_TAG = "coverage_gap-title"
 #: A slide figure whose title is written elsewhere (a deck's title placeholder): the
 #: title is kept as a hidden text (see :func:`slide_title`) and takes no room.
 UNTITLED_TAG = "coverage_gap-slide-untitled"
-SMALL_COUNT = 30
-"""Fewer households than this (in the denominator) make a share uncertain: marked "few"."""
+SMALL_COUNT = S.SMALL_COUNT
 
 #: Colour-blind-safe colours: ColorBrewer YlOrRd (sequential) and Okabe-Ito (categories).
 SEQUENTIAL = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
@@ -1258,7 +1256,7 @@ def hotspot_grid(
     x = classified[S.X].to_numpy(np.float64)[keep]
     y = classified[S.Y].to_numpy(np.float64)[keep]
     weight = (
-        classified[S.HOUSEHOLDS].to_numpy(np.float64) * classified["underserved"].to_numpy(bool)
+        classified[S.HOUSEHOLDS].to_numpy(np.float64) * classified[S.UNDERSERVED].to_numpy(bool)
     )[keep]
     if x.size == 0:
         return np.zeros((1, 1)), (0.0, cell_m, 0.0, cell_m)
@@ -2210,14 +2208,14 @@ def plot_growth_rates(
     Parameters
     ----------
     observed
-        As :func:`coverage_gap.demand.danish_mobile_growth` (its ``source`` column is
+        As :func:`coverage_gap.danish.danish_mobile_growth` (its ``source`` column is
         named in the footer).
     scenarios
         :class:`~coverage_gap.demand.GrowthScenario` objects, each starting at
         ``start_year``.
     fitted
         Optional scenario fitted to ``observed`` (e.g.
-        :func:`~coverage_gap.demand.fit_danish_mobile_growth`), starting at the centre
+        :func:`~coverage_gap.danish.fit_danish_mobile_growth`), starting at the centre
         of the first observation: drawn over the observed years and continued dotted
         to ``start_year``.
     provenance
@@ -2226,7 +2224,8 @@ def plot_growth_rates(
 
     Examples
     --------
-    >>> from coverage_gap.demand import TASKFORCE_50, danish_mobile_growth
+    >>> from coverage_gap.demand import TASKFORCE_50
+    >>> from coverage_gap.danish import danish_mobile_growth
     >>> ax = plot_growth_rates(danish_mobile_growth(), [TASKFORCE_50], start_year=2014.5,
     ...                        end_year=2035)
     >>> len(ax.get_lines()) >= 1
