@@ -182,7 +182,8 @@ def test_notes_on_every_slide(demo, demo_deck):
     for number, slide in enumerate(deck.slides, start=1):
         notes = notes_of(slide)
         assert f"Definition: {describe}" in notes, number
-        assert "Nævner: husstande · Data: 2026" in notes, number
+        assert f"Herkomst: {demo.provenance.footer('da')}" in notes, number
+        assert "Under figurerne: Niveau 100/30: fast ≥ 100/30 Mbit/s; tilbud uden" in notes
         assert f"Genskab: {command}" in notes, number
     ranking = plain(notes_of(deck.slides[4]))
     lines = [line for line in ranking.splitlines() if " af " in line and "%" in line]

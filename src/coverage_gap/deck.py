@@ -119,7 +119,8 @@ TEXT = {
         "and of the inputs",
         "made_with": "Made with coverage_gap {version}",
         "notes_definition": "Definition: {describe}",
-        "notes_footer": "As printed under the figures: {footer}",
+        "notes_footer": "Provenance: {footer}",
+        "notes_figure_footer": "Under the figures: {footer}",
         "notes_regenerate": "Regenerate: {command}",
         "notes_figure": "Figure: {call}",
         "notes_numbers": "Numbers:",
@@ -190,7 +191,8 @@ TEXT = {
         "inputfilerne",
         "made_with": "Lavet med coverage_gap {version}",
         "notes_definition": "Definition: {describe}",
-        "notes_footer": "Som under figurerne: {footer}",
+        "notes_footer": "Herkomst: {footer}",
+        "notes_figure_footer": "Under figurerne: {footer}",
         "notes_regenerate": "Genskab: {command}",
         "notes_figure": "Figur: {call}",
         "notes_numbers": "Tal:",
@@ -850,14 +852,17 @@ class _Deck:
 
 def _plain_paragraph(paragraph: Any) -> None:
     """No bullet and no hanging indent: the text uses the whole width that was measured."""
-    from lxml import etree
+    from pptx.oxml import parse_xml
 
     ppr = paragraph._p.get_or_add_pPr()
     ppr.set("marL", "0")
     ppr.set("indent", "0")
-    for old in ppr.xpath("./a:buNone|./a:buChar|./a:buAutoNum"):
+    for old in ppr.xpath("./a:buNone|./a:buChar|./a:buAutoNum|./a:buBlip"):
         ppr.remove(old)
-    ppr.append(etree.SubElement(ppr, f"{{{_NS['a']}}}buNone"))
+    # in the schema's order (PowerPoint repairs a file whose elements are out of order)
+    ppr.insert_element_before(
+        parse_xml(f'<a:buNone xmlns:a="{_NS["a"]}"/>'), "a:tabLst", "a:defRPr", "a:extLst"
+    )
 
 
 def _drop_empty_placeholders(slide: Slide) -> None:
@@ -953,7 +958,8 @@ def headline_sentence(results: Results, *, lang: str = "en") -> str:
     Examples
     --------
     >>> from coverage_gap.datasets import make_demo_results
-    >>> print(headline_sentence(make_demo_results(scale=0.01), lang="da"))
+    >>> text = headline_sentence(make_demo_results(scale=0.01), lang="da")
+    >>> print(text.replace("\N{NO-BREAK SPACE}", " "))  # "95 %" is kept on one line
     ... # doctest: +NORMALIZE_WHITESPACE
     14,2 % af husstandene i Region Sjælland (95 %-interval 13,2 %–15,4 %) har ikke fast
     bredbånd ≥ 100/30 Mbit/s.
@@ -1025,7 +1031,8 @@ class _Story:
         self.with_data = int((self.rows["households"] > 0).sum())
         self.definition = [
             _say("notes_definition", lang, describe=self.prov.standard.describe(lang)),
-            _say("notes_footer", lang, footer=footer_text(self.prov, lang)),
+            _say("notes_footer", lang, footer=self.prov.footer(lang)),
+            _say("notes_figure_footer", lang, footer=footer_text(self.prov, lang)),
         ]
 
     def notes(self, numbers: Iterable[str], *, figure: str | None = None) -> str:
