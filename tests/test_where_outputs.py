@@ -250,3 +250,16 @@ def test_the_demo_gives_zones_and_town_sizes():
     town = households["byindbyggere"]
     assert town.notna().eq(households["zone"] == "Byzone").all()
     assert (town.dropna() % 10 == 0).all() and town.min() > 0
+
+
+def test_sites_map_without_any_demand_says_so(results):
+    from coverage_gap.siting import SitingSpec, choose_sites
+
+    classified = results.households.assign(nobody=False)
+    spec = SitingSpec(sites=2, radius_m=600, candidate_spacing_m=1000, demand="nobody")
+    sites = choose_sites(classified, results.provenance, spec)
+    assert len(sites.sites) == 0
+    ax = plot.plot_sites(sites, classified, results.boundaries, radius_m=600, demand="nobody")
+    title = ax.figure.texts[0].get_text().replace("\n", " ")
+    assert title.startswith("No new mast site")
+    assert not [p for p in ax.patches if isinstance(p, Circle)]

@@ -1302,7 +1302,7 @@ def _where_to_act_about(results: Results, da: bool) -> list[tuple[str, str]]:
                 "Mastplaceringer" if da else "Mast sites",
                 (
                     f"grådigt valg; dækker mindst {share} af, hvad det bedste valg af lige så "
-                    f"mange placeringer kunne dække (højst {upper}); {bounds.lp_note}"
+                    f"mange placeringer kunne dække (højst {upper})"
                     if da
                     else f"greedy choice; adds at least {share} of what the best choice of as "
                     f"many sites could add (at most {upper}); {bounds.lp_note}"

@@ -70,7 +70,7 @@ from . import (
 
 if TYPE_CHECKING:
     from ..danish.pool import PoolResult, PoolRuleSet
-    from ..siting import SitingResult
+    from ..siting import SitingBounds, SitingResult
 
 _WORDS = {
     "en": {
@@ -134,6 +134,9 @@ _WORDS = {
         "sites_how_lp": "LP bound",
         "sites_how_exact": "exact optimum",
         "sites_how_online": "bound from the greedy steps",
+        "sites_how_guarantee": "the 1 − 1/e guarantee",
+        "sites_how_milp": "bound of the integer programme",
+        "sites_title_none": "No new mast site: no {unit} {phrase} within reach of a candidate",
         "sites_gains": "Added per site: {gains}",
         "sites_unreachable": "{n} under-served {unit} are out of reach of every candidate.",
         "sites_footer": "Reach: {unit} within {radius} of a site (a planning assumption); "
@@ -203,6 +206,10 @@ _WORDS = {
         "sites_how_lp": "LP-grænse",
         "sites_how_exact": "eksakt optimum",
         "sites_how_online": "grænse fra de grådige skridt",
+        "sites_how_guarantee": "garantien 1 − 1/e",
+        "sites_how_milp": "heltalsprogrammets grænse",
+        "sites_title_none": "Ingen ny mastplacering: ingen {unit} {phrase} inden for rækkevidde "
+        "af en mulig placering",
         "sites_gains": "Nye pr. placering: {gains}",
         "sites_unreachable": "{n} underforsynede {unit} er uden for rækkevidde af alle "
         "mulige placeringer.",
@@ -1024,29 +1031,22 @@ def plot_sites(
             {"fontsize": SIZE["legend"] - 1},
         )
     )
-    bounds = sites.bounds
-    how = (
-        "sites_how_exact"
-        if bounds.optimum is not None
-        else "sites_how_lp"
-        if bounds.lp_upper_bound is not None and bounds.upper_bound == bounds.lp_upper_bound
-        else "sites_how_online"
-    )
-    blocks.append(
-        (
-            _say(
-                "sites_bound",
-                lang,
-                provenance,
-                candidates=format_number(sites.candidates, lang),
-                share=format_percent(bounds.greedy_share, lang, 0),
-                k=len(new),
-                upper=format_number(bounds.upper_bound, lang),
-                how=_say(how, lang),
-            ),
-            {"fontsize": SIZE["legend"] - 1, "color": GREY},
+    if len(new):
+        blocks.append(
+            (
+                _say(
+                    "sites_bound",
+                    lang,
+                    provenance,
+                    candidates=format_number(sites.candidates, lang),
+                    share=format_percent(sites.bounds.greedy_share, lang, 0),
+                    k=len(new),
+                    upper=format_number(sites.bounds.upper_bound, lang),
+                    how=_say(_tightest(sites.bounds), lang),
+                ),
+                {"fontsize": SIZE["legend"] - 1, "color": GREY},
+            )
         )
-    )
     if len(new):
         gains = " · ".join(
             f"{r}: {format_number(float(g), lang)}"
@@ -1062,7 +1062,7 @@ def plot_sites(
             )
         )
     phrase = _title_phrase(provenance, lang) if demand == S.UNDERSERVED else f"({demand})"
-    key = "sites_title_one" if len(new) == 1 else "sites_title"
+    key = {0: "sites_title_none", 1: "sites_title_one"}.get(len(new), "sites_title")
     footer = footer_text(provenance, lang) if provenance is not None else ""
     extra = (
         _say("sites_footer", lang, provenance, radius=reach)
@@ -1090,3 +1090,18 @@ def plot_sites(
         area_names=_names(boundaries) if labels and slide_mode else None,
     )
     return ax
+
+
+def _tightest(bounds: SitingBounds) -> str:
+    """Which bound of the optimum is the tightest (the word for it)."""
+    upper = bounds.upper_bound
+    if bounds.optimum is not None:
+        return "sites_how_exact"
+    for value, key in (
+        (bounds.lp_upper_bound, "sites_how_lp"),
+        (bounds.milp_upper_bound, "sites_how_milp"),
+        (bounds.online_upper_bound, "sites_how_online"),
+    ):
+        if value is not None and value <= upper:
+            return key
+    return "sites_how_guarantee"
