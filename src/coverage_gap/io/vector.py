@@ -182,15 +182,16 @@ def read_households(
         else:
             # Only the columns the table needs: a wide address file may carry dozens.
             names, geo = parquet_schema(p)
+            kept = [c for c in keep if c in names]
             if geo:
                 primary = geo.get("primary_column", "geometry")
                 require_columns(names, wanted, source=source, what="household")
-                table, _ = read_parquet(p, columns=[*dict.fromkeys([*wanted, primary])])
+                table, _ = read_parquet(p, columns=[*dict.fromkeys([*wanted, primary, *kept])])
             else:
                 if x is None or y is None:
                     x, y = pick_columns(names, _XY_CANDIDATES, source=source, what="coordinate")
                 require_columns(names, [*wanted, x, y], source=source, what="household")
-                table, _ = read_parquet(p, columns=[*dict.fromkeys([*wanted, x, y])])
+                table, _ = read_parquet(p, columns=[*dict.fromkeys([*wanted, x, y, *kept])])
             frame = None
         if geo:
             meta = geo["columns"][primary]
