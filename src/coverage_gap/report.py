@@ -1159,6 +1159,8 @@ def report_charts(
 
 
 def _root_figure(ax: Any) -> Figure:
+    from matplotlib.figure import Figure
+
     fig = ax.figure
     assert isinstance(fig, Figure)  # a slide's Axes lie on a figure, never a subfigure
     return fig
