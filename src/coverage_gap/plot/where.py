@@ -7,7 +7,7 @@ from a result of the library, never recomputed here:
 - :func:`plot_area_cells`: under-served households per DDKN cell, from a table of
   :func:`coverage_gap.areas.summarize_areas`. Cells the table marks ``small_count``
   are grey and their counts stay off the map (whether the table flags or suppresses
-  them); the cells with the most under-served households are numbered.
+  them); the cells with the most under-served households are ringed and numbered.
 - :func:`plot_pool`: addresses eligible for Bredbåndspuljen under one or two rule sets
   (:func:`coverage_gap.danish.assess_pool`): eligible under both, only under the newer
   or only under the older rules; addresses whose zone or town size is unknown are
@@ -416,7 +416,7 @@ def plot_area_cells(
     cells with households but none under-served are pale; cells the table marks
     ``small_count`` (fewer than ``min_households`` of :class:`~coverage_gap.areas.AreaSpec`)
     are grey and their counts are not shown, whether the table flags or suppresses
-    them. The ``top`` cells with the most under-served households are outlined and
+    them. The ``top`` cells with the most under-served households are ringed and
     numbered, and listed by name beside the map.
 
     Parameters
