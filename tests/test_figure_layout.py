@@ -22,7 +22,7 @@ from coverage_gap import plot
 from coverage_gap.config import parse_config
 from coverage_gap.datasets import make_demo_results
 from coverage_gap.pipeline import run
-from coverage_gap.report import report_figures
+from coverage_gap.report import report_charts, report_figures
 
 SAMPLE_TECHNOLOGIES = {
     "fiber": ["download_fiber", "upload_fiber"],
@@ -73,6 +73,41 @@ def real_sample_config(shared):
             "mobile_down_mbps": 100,
             "mobile_up_mbps": 30,
         },
+        **WHERE_TO_ACT,
+    }
+
+
+#: Where to act on real data: the sample has no zone (the pool says so) and few addresses.
+WHERE_TO_ACT = {
+    "areas": [{"grid": "1km"}],
+    "pool": {"rule_sets": ["2023", "2024"]},
+    "siting": {"sites": 3, "radius_m": 2500, "candidate_spacing_m": 1000},
+}
+
+
+def dar_sample_config(shared):
+    """The 1,327 DAR points (no zone) with the compact BBK extract's offers (3 postal districts)."""
+    bbk = str(shared / "bbk26_sample" / "bbk26_udbudt_private_postnr_2690_4130_4270.csv")
+    return {
+        "meta": {"area_name": "Region Sjælland", "data_year": 2026, "denominator": "dwellings"},
+        "households": {
+            "path": str(shared / "dar_adresser_sample" / "dar_adgangsadresser_sample_25832.csv"),
+            "kind": "dawa",
+            "id": ["postnr", "vejnavn", "husnr"],
+            "households": "n_enhedsadresser",
+            "x": "x",
+            "y": "y",
+        },
+        "municipalities": {
+            "path": str(shared / "dagi_kommuner" / "kommuner_dk_25832.gpkg"),
+            "kind": "dagi",
+            "region": "sjaelland",
+        },
+        "fixed": [{"path": bbk, "kind": "bbk"}],
+        "mobile": [{"path": bbk, "kind": "bbk"}],
+        "checks": {"min_offer_match_share": 0.2},
+        "standard": {"preset": "100/30"},
+        **WHERE_TO_ACT,
     }
 
 
@@ -130,7 +165,27 @@ def test_every_figure_has_no_overlapping_or_clipped_text(dataset, lang, request)
         assert len(drawn) > 5, name
         names.append(name)
     assert {"map_share", "ranking", "hotspots", "breakdown", "demand_region"} <= set(names)
+    assert {"map_ddkn_1km", "map_pool", "map_sites"} <= set(names)
     assert sum(n.startswith("fact_sheets/") for n in names) == 17
+
+
+@pytest.mark.parametrize("lang", ["en", "da"])
+def test_where_to_act_maps_on_dar_points_without_zones(lang, tmp_path):
+    from .conftest import SHARED
+
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data is not present")
+    results = run(parse_config(dar_sample_config(SHARED), tmp_path))
+    assert results.pool is not None and results.pool.addresses["zone"].isna().all()
+    charts = report_charts(results, lang=lang)
+    for name in ("map_ddkn_1km", "map_pool", "map_sites"):
+        fig = charts[name]()
+        problems, drawn = layout_problems(fig)
+        assert not problems, f"dar {lang} {name}: {problems[:5]}"
+        assert len(drawn) > 5, name
+    texts = [t.get_text() for t in charts["map_pool"]().texts]
+    no_zone = "The data hold no zone" if lang == "en" else "Data har ingen zone"
+    assert any(t.startswith(no_zone) for t in texts)
 
 
 def test_the_partial_run_has_no_data_rows(real):

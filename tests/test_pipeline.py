@@ -272,3 +272,59 @@ def test_where_to_act_config_errors(tmp_path):
         parse_config({**base, "areas": {"path": "postnumre.geojson"}}, tmp_path)
     with pytest.raises(ConfigError, match=r"\[pool\]: unknown key"):
         parse_config({**base, "pool": {"rules": ["2024"]}}, tmp_path)
+
+
+ZONES = {  # id: (zone, inhabitants of the town)
+    "h3": ("Landzone", None),
+    "h4": ("Byzone", 1500),
+    "h6": ("Byzone", 5000),
+    "h11": ("Landzone", None),
+}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".gpkg", ".parquet"])
+def test_pool_columns_named_in_the_config_reach_the_pool(world_files, suffix):
+    """The [pool] section names household columns (zone, town size): every household
+    reader keeps them, so that the pool judges them rather than calling all undetermined."""
+    folder = world_files.parent
+    table = pd.read_csv(folder / "households.csv")
+    table["zone"] = table["address_id"].map(lambda i: ZONES.get(i, ("Byzone", None))[0])
+    table["byindbyggere"] = table["address_id"].map(lambda i: ZONES.get(i, (None, 10_000))[1])
+    name = f"households_zoned{suffix}"
+    if suffix == ".csv":
+        table.to_csv(folder / name, index=False)
+    else:
+        geometry = gpd.points_from_xy(table["x"], table["y"])
+        geometry[table["x"].isna().to_numpy()] = None  # h11: no point
+        points = gpd.GeoDataFrame(
+            table.drop(columns=["x", "y"]), geometry=geometry, crs="EPSG:25832"
+        )
+        points.to_file(folder / name) if suffix == ".gpkg" else points.to_parquet(folder / name)
+    text = world_files.read_text().replace('path = "households.csv"', f'path = "{name}"')
+    if suffix != ".csv":
+        text = text.replace('crs = "EPSG:25832"\n', "", 1)
+    world_files.write_text(
+        text + '\n[pool]\nrule_sets = ["2023", "2024"]\ntown_population_column = "byindbyggere"\n'
+    )
+    pool = run(load_config(world_files)).pool
+    status = pool.addresses.set_index("address_id")
+    # 2023 (no 30/5; landzone): h3 (fixed wireless without upload) lacks 30/5, h4 and h6
+    # are in byzone (the zone is judged first); 2024 (no 100 down; or byzone in a town
+    # < 2,000): h4 (no offer) and h6 (99.9 down) lack 100, h6's town has 5,000
+    # inhabitants, h3 has 100 down; h11 has no point.
+    assert status.loc[["h3", "h4", "h6"], "status_2023"].tolist() == [
+        "eligible",
+        "not eligible (zone)",
+        "not eligible (zone)",
+    ]
+    assert status.loc[["h3", "h4", "h6"], "status_2024"].tolist() == [
+        "not eligible (speed)",
+        "eligible",
+        "not eligible (zone)",
+    ]
+    region = pool.summary.xs("region", level="municipality_code")
+    assert region["eligible_households"].tolist() == [1, 3]
+    assert region["undetermined_addresses"].tolist() == [0, 0]
+    changes = pool.changes.set_index("address_id")["change"]
+    assert changes.to_dict() == {"h3": "leaves", "h4": "enters"}
+    assert not any("zone column" in p.message for p in pool.problems)

@@ -207,6 +207,17 @@ def test_without_zones_every_speed_candidate_is_undetermined(boundaries):
     assert any("no zone column" in str(p) for p in result.problems)
 
 
+def test_an_empty_zone_column_is_no_zone(boundaries):
+    """DAWA's reader keeps an empty 'zone' when its file has none: the pool says the data hold
+    no zone (and what that means for the counts), not that some addresses lack one."""
+    households = _households(zone=False).assign(zone=None)
+    evidence = gather_evidence(households, boundaries, fixed_offers=_offers("fixed"))
+    result = assess_pool(evidence, boundaries, PROVENANCE)
+    (problem,) = [p for p in result.problems if "zone" in p.message]
+    assert "the zone column 'zone' is empty" in problem.message
+    assert "lower bound" in problem.message and problem.count == len(households)
+
+
 def test_without_town_sizes_byzone_is_undetermined(boundaries):
     result = assess_pool(_evidence(boundaries), boundaries, PROVENANCE)
     status = _status(result, "2024")

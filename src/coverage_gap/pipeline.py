@@ -168,12 +168,19 @@ def run(config: RunConfig, *, progress: bool = False) -> Results:
     municipal = _read(config.municipalities, problems, working_crs=crs)
     boundaries = municipal.municipalities if municipal is not None else None
     clock.lap("read municipalities")
+    # The pool judges zone and town size: household columns that readers keep only on request.
+    pool_columns = (
+        tuple(c for c in (config.pool.zone_column, config.pool.town_population_column) if c)
+        if config.pool is not None
+        else ()
+    )
     read = _read(
         config.households,
         problems,
         working_crs=crs,
         municipalities=boundaries,
         progress=progress,
+        keep=pool_columns,
     )
     households = read.households if read is not None else None
     clock.lap("read households")

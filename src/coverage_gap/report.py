@@ -42,6 +42,7 @@ from .errors import OutputError
 from .io._common import sha256
 from .pipeline import Results
 from .progress import progress_bar
+from .standards import Provenance
 
 if TYPE_CHECKING:  # matplotlib is imported by the functions that draw: `run` needs none
     from matplotlib.figure import Figure
@@ -618,13 +619,58 @@ HEADERS = {
         "GB per unit and month, base year",
         "GB pr. enhed og måned, basisår",
     ),
+    # where to act: cells and areas, the broadband pool, mast sites
+    "cell": ("DDKN cell", "DDKN-celle"),
+    "area_code": ("Area code", "Områdekode"),
+    "area_name": ("Area", "Område"),
+    "small_count": ("Small count (flagged)", "Lille antal (markeret)"),
+    "area_set": ("Area set", "Områdeinddeling"),
+    "rule_set": ("Rule set", "Regelsæt"),
+    "eligible_addresses": ("Eligible addresses", "Støtteberettigede adresser"),
+    "eligible_households": ("Eligible {unit}", "Støtteberettigede {unit}"),
+    "undetermined_addresses": ("Undetermined addresses", "Uafklarede adresser"),
+    "undetermined_households": ("Undetermined {unit}", "Uafklarede {unit}"),
+    "clusters": ("Clusters (possible projects)", "Klynger (mulige projekter)"),
+    "cluster": ("Cluster", "Klynge"),
+    "address_id": ("Address id", "Adresse-id"),
+    "change": ("Change", "Ændring"),
+    "x": ("x (EPSG:25832, m)", "x (EPSG:25832, m)"),
+    "y": ("y (EPSG:25832, m)", "y (EPSG:25832, m)"),
+    "width_m": ("Width, m", "Bredde, m"),
+    "height_m": ("Height, m", "Højde, m"),
+    "rank": ("Rank", "Rang"),
+    "site_id": ("Site", "Placering"),
+    "existing": ("Existing site", "Eksisterende mast"),
+    "newly_covered_households": ("Newly covered {unit}", "Nyt dækkede {unit}"),
+    "cumulative_covered_households": ("Covered {unit}, cumulative", "Dækkede {unit} i alt"),
+    "newly_covered_addresses": ("Newly covered addresses", "Nyt dækkede adresser"),
+    "cumulative_covered_addresses": ("Covered addresses, cumulative", "Dækkede adresser i alt"),
+    "cumulative_share": ("Share of the demand covered", "Andel af behovet dækket"),
 }
 SHEETS = {
     "municipalities": ("Municipalities", "Kommuner"),
     "reconciliation": ("Reconciliation", "Afstemning"),
     "demand": ("Demand", "Efterspørgsel"),
+    "pool": ("Broadband pool", "Bredbåndspuljen"),
+    "pool_changes": ("Pool, changes", "Puljen, ændringer"),
+    "pool_clusters": ("Pool, clusters", "Puljen, klynger"),
+    "sites": ("Mast sites", "Mastplaceringer"),
     "about": ("About", "Om tallene"),
 }
+#: Danish words for the broadband pool's statuses and changes (workbook and maps).
+POOL_DA = {
+    "eligible": "støtteberettiget",
+    "undetermined (zone unknown)": "uafklaret (zone ukendt)",
+    "undetermined (town size unknown)": "uafklaret (byens størrelse ukendt)",
+    "not eligible (speed)": "ikke støtteberettiget (hastighed)",
+    "not eligible (zone)": "ikke støtteberettiget (zone)",
+    "enters": "kommer ind",
+    "leaves": "falder ud",
+    "may enter": "kan komme ind",
+    "may leave": "kan falde ud",
+}
+#: Tables with more rows than this are left out of the workbook (they stay in the CSVs).
+WORKBOOK_MAX_ROWS = 50_000
 STATUS_DA = {
     "inside": "inden for en kommune",
     "nearest": "nærmeste kommune inden for tolerancen",
@@ -642,11 +688,23 @@ def _number_format(column: str) -> str | None:
         return "0.0%"
     if column in ("data_year", "year"):
         return "0"
-    if column in ("addresses", "households") or column.endswith("_households"):
+    if column in ("addresses", "households", "width_m", "height_m") or column.endswith(
+        ("_households", "_addresses")
+    ):
         return "#,##0"
     if column.startswith(("demand_", "busy_hour", "gb_per")):
         return "#,##0.0"
     return None
+
+
+def _header(column: str, da: bool) -> str:
+    if column in HEADERS:
+        return HEADERS[column][da]
+    if column.startswith(("status_", "cluster_")):
+        kind, _, rule_set = column.partition("_")
+        words = {"status": ("Status", "Status"), "cluster": ("Cluster", "Klynge")}[kind]
+        return f"{words[da]} {rule_set}"
+    return column
 
 
 def _cell(value: Any) -> Any:
@@ -703,21 +761,23 @@ def workbook_bytes(
             frame["data_year"] = frame["data_year"].map(_year)
         if da and "status" in frame:
             frame["status"] = frame["status"].map(lambda s: STATUS_DA.get(str(s), s))
+        for column in frame.columns:
+            if da and (str(column).startswith("status_") or column == "change"):
+                frame[column] = frame[column].astype(object).map(lambda s: POOL_DA.get(s, s))
         if da and "scenario" in frame:
             from .plot import scenario_label
 
             frame["scenario"] = frame["scenario"].map(lambda s: scenario_label(str(s), "da"))
-        title = SHEETS.get(key, (key, key))[da][:31]
+        title = re.sub(r"[\[\]:*?/\\]", "-", SHEETS.get(key, (key, key))[da])[:31]
         sheet = book.create_sheet(title)
-        headers = [
-            HEADERS.get(c, (c, c))[da].format(unit=unit, Unit=unit.capitalize())
-            for c in frame.columns
-        ]
+        headers = [_header(str(c), da).format(unit=unit, Unit=unit.capitalize()) for c in frame]
         sheet.append(headers)
         region_rows = []
+        code = next((c for c in (S.MUNICIPALITY_CODE, "cell", "area_code") if c in frame), None)
+        at = frame.columns.get_loc(code) if code is not None else None
         for i, row in enumerate(frame.itertuples(index=False), start=2):
             sheet.append([_cell(v) for v in row])
-            if S.MUNICIPALITY_CODE in frame and row[0] == S.REGION_CODE:
+            if at is not None and row[at] == S.REGION_CODE:
                 region_rows.append(i)
         for j, column in enumerate(frame.columns, start=1):
             letter = get_column_letter(j)
@@ -840,12 +900,29 @@ def _manifest_bytes(
             for status, row in results.reconciliation.iterrows()
         },
         "checks": _relativise(results.checks(), folder),
+        **_siting_manifest(results),
         "warnings": [_relativise(p.to_dict(), folder) for p in results.problems],
         "outputs": dict(sorted(folder.checksums.items())),
         **(extra or {}),
     }
     text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str, allow_nan=False)
     return (text + "\n").encode("utf-8")
+
+
+def _siting_manifest(results: Results) -> dict[str, Any]:
+    """How good the chosen sites are: demand, reach and the bounds on the optimum."""
+    sites = results.sites
+    if sites is None:
+        return {}
+    return {
+        "siting": {
+            "demand_households": sites.demand_households,
+            "demand_addresses": sites.demand_addresses,
+            "reachable_households": sites.reachable_households,
+            "candidates": sites.candidates,
+            "bounds": sites.bounds.to_dict(),
+        }
+    }
 
 
 def write_manifest(
@@ -859,6 +936,61 @@ def write_manifest(
     return folder.write_bytes("manifest.json", _manifest_bytes(results, folder, extra))
 
 
+def _pool_frame(
+    frame: pd.DataFrame, provenance: Provenance, rules: str | pd.Series
+) -> pd.DataFrame:
+    """Add the definition to a pool table: the rule (``service_standard``), provenance."""
+    out = frame.copy()
+    for column, value in provenance.columns().items():
+        out[column] = rules if column == "service_standard" else value
+    return out
+
+
+def where_to_act_tables(results: Results) -> list[tuple[str, pd.DataFrame, bool]]:
+    """Return the tables of the ``[[areas]]``, ``[pool]`` and ``[siting]`` sections of a run.
+
+    ``(file stem, table, write the index)``: one table per area set (``ddkn_1km``, ...),
+    ``pool`` (the summary per rule set and municipality, with a ``region`` row per rule
+    set), ``pool_changes`` (addresses entering or leaving between the compared rule
+    sets), ``pool_clusters`` (possible projects) and ``sites`` (existing sites, then the
+    chosen ones by rank). Every table carries its definition, denominator, data year and
+    source.
+
+    Examples
+    --------
+    >>> from coverage_gap.datasets import make_demo_results
+    >>> [name for name, _, _ in where_to_act_tables(make_demo_results(scale=0.01))]
+    ['ddkn_1km', 'pool', 'pool_changes', 'pool_clusters', 'sites']
+    """
+    tables = [(stem, table, True) for stem, table in results.areas]
+    pool = results.pool
+    if pool is not None:
+        described = {r.name: r.describe() for r in pool.rule_sets}
+        first, second = (
+            c.removeprefix("status_") for c in pool.changes.columns if c.startswith("status_")
+        )
+        tables += [
+            ("pool", pool.summary, True),
+            (
+                "pool_changes",
+                _pool_frame(
+                    pool.changes, results.provenance, f"{described[first]} → {described[second]}"
+                ),
+                False,
+            ),
+            (
+                "pool_clusters",
+                _pool_frame(
+                    pool.clusters, results.provenance, pool.clusters["rule_set"].map(described)
+                ),
+                False,
+            ),
+        ]
+    if results.sites is not None:
+        tables.append(("sites", results.sites.sites, False))
+    return tables
+
+
 def _write_run_files(results: Results, folder: OutputFolder) -> dict[str, Path]:
     folder.add_inputs(results.config.input_paths())
     paths = {}
@@ -868,6 +1000,7 @@ def _write_run_files(results: Results, folder: OutputFolder) -> dict[str, Path]:
     ]
     if results.demand is not None:
         tables.append(("demand", results.demand, False))
+    tables += where_to_act_tables(results)
     for name, table, index in tables:
         paths[name] = folder.write_bytes(f"{name}.csv", csv_bytes(table, index=index))
         paths[f"{name}_da"] = folder.write_bytes(
@@ -893,7 +1026,9 @@ def write_run_outputs(results: Results, out_dir: str | Path | OutputFolder) -> d
     """Write the outputs of a run to ``out_dir`` as one set.
 
     Files: ``municipalities.csv``, ``reconciliation.csv`` (and ``demand.csv`` with a
-    projection), each beside a ``*_da.csv`` for Danish Excel; ``households.parquet``
+    projection; with ``[[areas]]``, ``[pool]`` and ``[siting]`` sections the tables of
+    :func:`where_to_act_tables`), each beside a ``*_da.csv`` for Danish Excel; the
+    siting bounds go into the manifest; ``households.parquet``
     (GeoParquet, WKB points); ``municipalities.gpkg`` (polygons with the table's
     columns); ``manifest.json``. Given a path, the folder is checked, written and
     swapped in as a whole; given an open :class:`OutputFolder`, the files are added to
@@ -908,8 +1043,10 @@ def write_run_outputs(results: Results, out_dir: str | Path | OutputFolder) -> d
     >>> out = Path(tempfile.mkdtemp())
     >>> results = run(load_config(write_demo_inputs(out / "inputs", scale=0.01)))
     >>> sorted(write_run_outputs(results, out / "run"))  # doctest: +NORMALIZE_WHITESPACE
-    ['demand', 'demand_da', 'households', 'manifest', 'municipalities', 'municipalities_da',
-     'municipalities_gpkg', 'reconciliation', 'reconciliation_da']
+    ['ddkn_1km', 'ddkn_1km_da', 'demand', 'demand_da', 'households', 'manifest',
+     'municipalities', 'municipalities_da', 'municipalities_gpkg', 'pool', 'pool_changes',
+     'pool_changes_da', 'pool_clusters', 'pool_clusters_da', 'pool_da', 'reconciliation',
+     'reconciliation_da', 'sites', 'sites_da']
     """
     folder, own = _open(out_dir, results)
     if not own:
@@ -1012,6 +1149,7 @@ def report_charts(
         charts["breakdown"] = lambda: (
             plot.plot_gap_breakdown(table, ax=slide(), lang=lang, provenance=prov).figure
         )
+    charts.update(_where_to_act_charts(results, slide, lang))
     demand = results.config.demand
     if results.demand is not None and demand is not None:
         charts["demand_region"] = lambda: (
@@ -1028,6 +1166,82 @@ def report_charts(
                 fitted=fit_danish_mobile_growth(),
             ).figure
         )
+    return charts
+
+
+def _root_figure(ax: Any) -> Figure:
+    from matplotlib.figure import Figure
+
+    fig = ax.figure
+    assert isinstance(fig, Figure)  # a slide's Axes lie on a figure, never a subfigure
+    return fig
+
+
+def _where_to_act_charts(
+    results: Results, slide: Callable[[], Any], lang: str
+) -> dict[str, Callable[[], Figure]]:
+    """Return the maps of the DDKN cell tables, the broadband pool and the chosen sites."""
+    from . import plot
+
+    prov, boundaries, config = results.provenance, results.boundaries, results.config
+    rows = results.municipalities.drop(index=S.REGION_CODE)
+    no_data = rows.index[~(rows["households"] > 0)].tolist()
+    charts: dict[str, Callable[[], Figure]] = {}
+
+    def cells(table: pd.DataFrame, min_households: int) -> Callable[[], Figure]:
+        def draw() -> Figure:
+            ax = plot.plot_area_cells(
+                table,
+                boundaries,
+                ax=slide(),
+                lang=lang,
+                provenance=prov,
+                no_data=no_data,
+                min_households=min_households,
+            )
+            return _root_figure(ax)
+
+        return draw
+
+    for section, (stem, table) in zip(config.areas, results.areas, strict=True):
+        if table.index.name == "cell":
+            charts[f"map_{stem}"] = cells(table, section.spec.min_households)
+    pool, pool_spec = results.pool, config.pool
+    if pool is not None:
+
+        def draw_pool() -> Figure:
+            assert pool is not None
+            ax = plot.plot_pool(
+                pool,
+                boundaries,
+                ax=slide(),
+                lang=lang,
+                provenance=prov,
+                cluster_distance_m=pool_spec.cluster_distance_m if pool_spec else None,
+                no_data=no_data,
+            )
+            return _root_figure(ax)
+
+        charts["map_pool"] = draw_pool
+    sites, siting = results.sites, config.siting
+    if sites is not None and siting is not None:
+
+        def draw_sites() -> Figure:
+            assert sites is not None and siting is not None
+            ax = plot.plot_sites(
+                sites,
+                results.households,
+                boundaries,
+                radius_m=siting.spec.radius_m,
+                demand=siting.spec.demand,
+                ax=slide(),
+                lang=lang,
+                provenance=prov,
+                no_data=no_data,
+            )
+            return _root_figure(ax)
+
+        charts["map_sites"] = draw_sites
     return charts
 
 
@@ -1076,7 +1290,57 @@ def report_figures(
             yield f"fact_sheets/{code}", fact_sheet(results, code, lang=lang)
 
 
-def _about(results: Results, lang: str, folder: OutputFolder) -> list[tuple[str, str]]:
+def _workbook_tables(results: Results) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """Return the workbook's tables by sheet key, and the files too long for a sheet."""
+    tables = {
+        "municipalities": results.municipalities,
+        "reconciliation": results.reconciliation,
+    }
+    if results.demand is not None:
+        tables["demand"] = results.demand
+    left_out = []
+    areas = {stem for stem, _ in results.areas}
+    for stem, table, _ in where_to_act_tables(results):
+        if len(table) > WORKBOOK_MAX_ROWS:
+            left_out.append(f"{stem}.csv")
+            continue
+        # An area table's sheet is named after its area set ("DDKN 1km").
+        key = str(table["area_set"].iloc[0]) if stem in areas and len(table) else stem
+        tables[key if key not in tables else stem] = table
+    return tables, left_out
+
+
+def _where_to_act_about(results: Results, da: bool) -> list[tuple[str, str]]:
+    from . import plot
+
+    rows = []
+    if results.pool is not None:
+        for rules in results.pool.rule_sets:
+            rows.append(("Puljens regler" if da else "Pool rules", rules.describe()))
+    sites = results.sites
+    if sites is not None:
+        bounds = sites.bounds
+        lang = "da" if da else "en"
+        share = plot.format_percent(bounds.greedy_share, lang)
+        upper = plot.format_number(bounds.upper_bound, lang)
+        rows.append(
+            (
+                "Mastplaceringer" if da else "Mast sites",
+                (
+                    f"grådigt valg; dækker mindst {share} af, hvad det bedste valg af lige så "
+                    f"mange placeringer kunne dække (højst {upper})"
+                    if da
+                    else f"greedy choice; adds at least {share} of what the best choice of as "
+                    f"many sites could add (at most {upper}); {bounds.lp_note}"
+                ),
+            )
+        )
+    return rows
+
+
+def _about(
+    results: Results, lang: str, folder: OutputFolder, *, left_out: Sequence[str] = ()
+) -> list[tuple[str, str]]:
     from . import plot
 
     prov, table = results.provenance, results.municipalities
@@ -1117,6 +1381,16 @@ def _about(results: Results, lang: str, folder: OutputFolder) -> list[tuple[str,
         ),
         ("Lavet med" if da else "Made with", f"coverage_gap {library_versions()['coverage_gap']}"),
     ]
+    about += _where_to_act_about(results, da)
+    for name in left_out:
+        about.append(
+            (
+                "Kun som CSV" if da else "Only as CSV",
+                f"{name}: over {plot.format_number(WORKBOOK_MAX_ROWS, lang)} rækker"
+                if da
+                else f"{name}: more than {plot.format_number(WORKBOOK_MAX_ROWS, lang)} rows",
+            )
+        )
     for spec in results.config.inputs:
         about.append(("Inputfil" if da else "Input file", f"{spec.kind}: {Path(spec.path).name}"))
     for problem in results.problems:
@@ -1151,9 +1425,10 @@ def write_report(
     """Write the full regional report as one set: run outputs, figures, workbook, fact sheets.
 
     Files: everything of :func:`write_run_outputs`; ``figures/*.png`` (200 dpi) and
-    ``*.svg`` (map, ranking, breakdown, hotspots, and with a projection demand and
-    growth); ``tables.xlsx`` (formatted for officials, with an about sheet);
-    ``fact_sheets/<code>.png`` and all of them in ``fact_sheets.pdf`` (a page per
+    ``*.svg`` (map, ranking, breakdown, hotspots, with a projection demand and growth,
+    and the maps of where to act: ``map_ddkn_1km``, ``map_pool``, ``map_sites``);
+    ``tables.xlsx`` (formatted for officials, with an about sheet and the tables of
+    where to act); ``fact_sheets/<code>.png`` and all of them in ``fact_sheets.pdf`` (a page per
     municipality). ``claim`` draws a claimed share (0.2 = "1 in 5") on the ranking,
     labelled as the claim. ``lang`` and ``claim`` default to the configuration's
     ``[report]`` section (``lang``, ``claim_share``). Matplotlib's state is not touched
@@ -1193,18 +1468,13 @@ def write_report(
                     f"figures/{name}.{fmt}", figure_bytes(fig, fmt)
                 )
             bar.step(name)
-        tables = {
-            "municipalities": results.municipalities,
-            "reconciliation": results.reconciliation,
-        }
-        if results.demand is not None:
-            tables["demand"] = results.demand
+        tables, left_out = _workbook_tables(results)
         paths["tables.xlsx"] = folder.write_bytes(
             "tables.xlsx",
             workbook_bytes(
                 tables,
                 lang=lang,
-                about=_about(results, lang, folder),
+                about=_about(results, lang, folder, left_out=left_out),
                 denominator=results.provenance.denominator,
             ),
         )
@@ -1259,6 +1529,7 @@ __all__ = [
     "municipality_layer",
     "report_charts",
     "report_figures",
+    "where_to_act_tables",
     "workbook_bytes",
     "write_csv",
     "write_households_parquet",

@@ -456,11 +456,17 @@ def _zone_problems(
     zones: NDArray[np.int8], unrecognised: tuple[str, ...], spec: PoolSpec, present: bool
 ) -> list[Problem]:
     problems = []
-    if not present:
+    # An empty column (DAWA's reader keeps 'zone' even when the file has none) is no zone.
+    if not present or (len(zones) and (zones == _ZONE_MISSING).all()):
+        what = (
+            f"no zone column {spec.zone_column!r}"
+            if not present
+            else f"the zone column {spec.zone_column!r} is empty"
+        )
         problems.append(
             Problem(
                 "households",
-                f"no zone column {spec.zone_column!r}: the zone condition cannot be checked; "
+                f"{what}: the zone condition cannot be checked; "
                 "addresses that meet the speed condition are 'undetermined (zone unknown)' "
                 "(eligible counts are a lower bound, eligible + undetermined an upper bound)",
                 column=spec.zone_column,

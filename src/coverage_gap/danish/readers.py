@@ -484,6 +484,7 @@ def read_dawa_addresses(
     x: str | None = None,
     y: str | None = None,
     keep_retired: bool = False,
+    keep: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Read a DAWA/DAR access-address CSV export, with dwellings per address.
 
@@ -515,6 +516,9 @@ def read_dawa_addresses(
         Coordinate columns (ETRS89 / UTM 32N metres); found when None.
     keep_retired
         Keep retired addresses.
+    keep
+        Further columns carried into the table as they are, where the file has them
+        (e.g. a town-population column for the broadband pool).
 
     Returns
     -------
@@ -595,6 +599,9 @@ def read_dawa_addresses(
     out["zone"] = frame["zone"].to_numpy() if "zone" in frame else None
     if "postnr" in frame:
         out["postnr"] = frame["postnr"].to_numpy()
+    for column in keep:
+        if column in frame and column not in out:
+            out[column] = frame[column].to_numpy()
     out.attrs.update(
         crs=S.WORKING_CRS,
         source=source,

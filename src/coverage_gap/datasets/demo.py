@@ -133,6 +133,7 @@ def _households(
     frames = []
     dist_parts = []
     rural_parts = []
+    centre_parts = []
     for (code, _name, population, _town, tx, ty), polygon in zip(
         MUNICIPALITIES, boundaries.geometry, strict=True
     ):
@@ -181,6 +182,7 @@ def _households(
         )
         dist_parts.append(dist)
         rural_parts.append(rural)
+        centre_parts.append(centres)
     table = pd.concat(frames, ignore_index=True)
     dist = np.concatenate(dist_parts)
     rural = np.concatenate(rural_parts)
@@ -196,12 +198,50 @@ def _households(
     step = rng.uniform(0, 400, coast.size)
     table.loc[coast, "x"] = shapely.get_x(on_line) + step * np.cos(angle)
     table.loc[coast, "y"] = shapely.get_y(on_line) + step * np.sin(angle)
+    table["zone"], table["byindbyggere"] = _zones(table, np.vstack(centre_parts), scale)
     geometry = gpd.points_from_xy(table["x"], table["y"], crs=CRS)
     # Three addresses that could not be geocoded.
     invalid = rng.choice(n, size=3, replace=False)
     geometry[invalid] = None
     gdf = gpd.GeoDataFrame(table.drop(columns=["x", "y"]), geometry=geometry, crs=CRS)
     return gdf, dist, rural
+
+
+#: Radius of the town zone (byzone) around a main town and around a village, metres.
+_TOWN_RADIUS_M = (3600.0, 1000.0)
+#: The land border with Region Hovedstaden (not coast), as a box: x0, y0, x1, y1.
+_LAND_BORDER = (688_000.0, 6_166_500.0, 713_000.0, 6_187_000.0)
+
+
+def _zones(
+    table: pd.DataFrame, centres: NDArray[np.float64], scale: float
+) -> tuple[NDArray[np.object_], NDArray[np.float64]]:
+    """Planning zone of each address and the inhabitants of its town (byzone only).
+
+    Byzone within two spreads of a town or village centre, Sommerhusområde along
+    some stretches of the coast (5 km stretches picked by a fixed rule), Landzone
+    elsewhere. Town sizes: the town's households × 2.1 at full scale, to 10 people.
+    Uses no random numbers, so the rest of the demo is the same with or without it.
+    """
+    from scipy.spatial import KDTree
+
+    x, y = table["x"].to_numpy(np.float64), table["y"].to_numpy(np.float64)
+    # Seven centres per municipality: its main town first, then six villages.
+    radius = np.tile(np.array([_TOWN_RADIUS_M[0]] + [_TOWN_RADIUS_M[1]] * 6), len(centres) // 7)
+    distance, town = KDTree(centres).query(np.column_stack([x, y]))
+    byzone = distance < radius[town]
+    coast = shapely.difference(_outline().boundary, shapely.box(*_LAND_BORDER))
+    near_coast = shapely.buffer(coast, 1000.0)
+    shapely.prepare(near_coast)
+    col, row = np.floor(x / 5000).astype(np.int64), np.floor(y / 5000).astype(np.int64)
+    stretch = (col * 7 + row * 13) % 5 < 2
+    summer = ~byzone & stretch & shapely.contains_xy(near_coast, x, y)
+    zone = np.where(byzone, "Byzone", np.where(summer, "Sommerhusområde", "Landzone"))
+    households = table["households"].to_numpy(np.float64)
+    in_town = np.bincount(town[byzone], weights=households[byzone], minlength=len(centres))
+    inhabitants = np.round(in_town * 2.1 / scale, -1)
+    population = np.where(byzone, inhabitants[town], np.nan)
+    return zone.astype(object), population
 
 
 def _uniform_in(polygon: shapely.Geometry, n: int, rng: np.random.Generator) -> NDArray[np.float64]:
@@ -393,13 +433,27 @@ preset = "100/30"
 name = "100/30"
 mobile_min_dbm = -105
 underserved = "no_fixed"
+
+# Where to act: DDKN cells, the broadband pool, ten mast sites
+[[areas]]
+grid = "1km"
+
+[pool]
+rule_sets = ["2023", "2024"]
+town_population_column = "byindbyggere"   # the demo's estimated town sizes
+
+[siting]
+sites = 10
+radius_m = 2500                 # a planning assumption
+candidate_spacing_m = 1000      # candidates: the centres of the DDKN 1 km cells
 """
 
 
 def write_demo_inputs(directory: str | Path, *, scale: float = 1.0, seed: int = 2026) -> Path:
     """Write the demo inputs and a run configuration; return the configuration's path.
 
-    Files: ``municipalities.gpkg``, ``households.parquet`` (GeoParquet),
+    Files: ``municipalities.gpkg``, ``households.parquet`` (GeoParquet, with the
+    planning ``zone`` and the estimated town size ``byindbyggere``),
     ``fixed_offers.csv``, ``operator_a.tif``, ``operator_b.tif`` and ``demo.toml``.
 
     Examples

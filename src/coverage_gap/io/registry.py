@@ -53,7 +53,7 @@ class Reader:
         Options a configuration may set, with their types.
     takes
         Options the pipeline passes itself (``working_crs``, ``municipalities``,
-        ``progress``, ``bounds``).
+        ``progress``, ``bounds``, ``keep``: household columns a ``[pool]`` section names).
     """
 
     kind: str
@@ -85,6 +85,7 @@ READERS: dict[str, Reader] = {
                 "decimal": TEXT,
                 **_CRS_LAYER,
             },
+            frozenset({"working_crs", "keep"}),
         ),
         Reader(
             "dawa",
@@ -99,7 +100,7 @@ READERS: dict[str, Reader] = {
                 "y": TEXT,
                 "keep_retired": BOOL,
             },
-            frozenset(),
+            frozenset({"keep"}),
         ),
         Reader(
             "bbk",

@@ -10,6 +10,7 @@ the caller states it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -77,7 +78,11 @@ def choose_layer(path: Path, layer: str | int | None) -> str | int | None:
 
 
 def _read_vector(
-    path: Path, *, columns: list[str] | None, layer: str | int | None
+    path: Path,
+    *,
+    columns: list[str] | None,
+    layer: str | int | None,
+    optional: Sequence[str] = (),
 ) -> gpd.GeoDataFrame:
     source = str(path)
     layer = choose_layer(path, layer)
@@ -85,6 +90,8 @@ def _read_vector(
         info = pyogrio.read_info(path, layer=layer)
         if columns is not None:
             require_columns(list(info["fields"]), columns, source=source, what="layer")
+            fields = set(info["fields"])
+            columns = [*columns, *(c for c in optional if c in fields and c not in columns)]
         frame = pyogrio.read_dataframe(path, layer=layer, columns=columns)
     if len(frame) == 0:
         raise EmptyInputError(
@@ -105,6 +112,7 @@ def read_households(
     layer: str | int | None = None,
     decimal: str | None = None,
     working_crs: object = S.WORKING_CRS,
+    keep: Sequence[str] = (),
 ) -> pd.DataFrame:
     r"""Read household address points into the canonical household table.
 
@@ -134,12 +142,17 @@ def read_households(
         "invalid" row (see :mod:`coverage_gap.io.numbers`).
     working_crs
         CRS of the returned coordinates.
+    keep
+        Further columns carried into the table as they are, where the file has them
+        (the zone and town size the broadband pool needs; a run asks for the columns
+        its ``[pool]`` section names). Names of the canonical columns are ignored.
 
     Returns
     -------
     pandas.DataFrame
         ``address_id``, ``households``, ``x``, ``y`` (and
-        ``declared_municipality_code``), with ``attrs["crs"]``, ``attrs["source"]``,
+        ``declared_municipality_code``, and the ``keep`` columns present), with
+        ``attrs["crs"]``, ``attrs["source"]``,
         ``attrs["id_column"]`` and ``attrs["households_column"]``. Row order and index
         follow the file.
 
@@ -169,22 +182,24 @@ def read_households(
         else:
             # Only the columns the table needs: a wide address file may carry dozens.
             names, geo = parquet_schema(p)
+            kept = [c for c in keep if c in names]
             if geo:
                 primary = geo.get("primary_column", "geometry")
                 require_columns(names, wanted, source=source, what="household")
-                table, _ = read_parquet(p, columns=[*dict.fromkeys([*wanted, primary])])
+                table, _ = read_parquet(p, columns=[*dict.fromkeys([*wanted, primary, *kept])])
             else:
                 if x is None or y is None:
                     x, y = pick_columns(names, _XY_CANDIDATES, source=source, what="coordinate")
                 require_columns(names, [*wanted, x, y], source=source, what="household")
-                table, _ = read_parquet(p, columns=[*dict.fromkeys([*wanted, x, y])])
+                table, _ = read_parquet(p, columns=[*dict.fromkeys([*wanted, x, y, *kept])])
             frame = None
         if geo:
             meta = geo["columns"][primary]
             xs, ys = point_xy(table.column(primary), meta.get("encoding", "WKB"), source=source)
             # GeoParquet: a missing "crs" key means OGC:CRS84; an explicit null means unknown.
             file_crs = meta["crs"] if "crs" in meta else "OGC:CRS84"
-            frame = arrow_to_pandas(table.select(wanted))
+            extra = [c for c in keep if c in table.column_names and c not in (*wanted, primary)]
+            frame = arrow_to_pandas(table.select([*wanted, *extra]))
         else:
             if frame is None:
                 frame = arrow_to_pandas(table)
@@ -206,7 +221,7 @@ def read_households(
                     )
                 )
     else:
-        gdf = _read_vector(p, columns=wanted, layer=layer)
+        gdf = _read_vector(p, columns=wanted, layer=layer, optional=keep)
         xs, ys = point_coordinates(gdf.geometry.array, source=source)
         file_crs = gdf.crs
         frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
@@ -229,6 +244,9 @@ def read_households(
     out[S.Y] = ys
     if municipality:
         out[S.DECLARED_MUNICIPALITY] = normalize_codes(frame[municipality])
+    for column in keep:
+        if column in frame and column not in out and column not in (x, y):
+            out[column] = frame[column].to_numpy()
     out.attrs.update(
         crs=crs_name(target), source=source, id_column=id, households_column=households
     )

@@ -2580,3 +2580,6 @@ def _gap_bars(ax: Axes, row: pd.Series, region: pd.Series, prov: Provenance, lan
     )
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+
+
+from .where import plot_area_cells, plot_pool, plot_sites, rule_text  # noqa: E402, F401
