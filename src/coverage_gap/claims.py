@@ -854,7 +854,12 @@ class ClaimCheck:
             phrases = []
             for dimension in DIMENSIONS:
                 every = dimension_values(table, dimension)
-                some = dimension_values(held, dimension)
+                held_values = dimension_values(held, dimension)
+                some = [v for v in every if v in held_values]  # in the grid's order
+                if dimension == "missing_upload":
+                    # "not applicable" follows from the thresholds: not a choice of its own
+                    every = [v for v in every if v != NOT_APPLICABLE]
+                    some = [v for v in some if v != NOT_APPLICABLE] or some
                 if some and len(some) < len(every):
                     labels = [
                         words["missing_upload_sentence"][str(v)]

@@ -400,7 +400,8 @@ def write_demo_inputs(directory: str | Path, *, scale: float = 1.0, seed: int = 
     """Write the demo inputs and a run configuration; return the configuration's path.
 
     Files: ``municipalities.gpkg``, ``households.parquet`` (GeoParquet),
-    ``fixed_offers.csv``, ``operator_a.tif``, ``operator_b.tif`` and ``demo.toml``.
+    ``fixed_offers.csv``, ``operator_a.tif``, ``operator_b.tif`` and ``demo.toml``;
+    and the 2025 vintage with ``demo_2025.toml`` (:mod:`coverage_gap.datasets.vintage`).
 
     Examples
     --------
@@ -423,6 +424,9 @@ def write_demo_inputs(directory: str | Path, *, scale: float = 1.0, seed: int = 
         write_signal_raster(out / f"{operator}.tif", values, transform, crs=CRS)
     config = out / "demo.toml"
     config.write_text(DEMO_TOML.format(source=DEMO_SOURCE), encoding="utf-8")
+    from .vintage import write_older_vintage
+
+    write_older_vintage(out, demo, config, seed=seed)
     return config
 
 
