@@ -14,12 +14,13 @@ import logging
 import time
 from collections.abc import Sequence
 
+from . import pipeline
 from .changes import VintageChange, compare_vintages
 from .claims import Claim, ClaimCheck, ClaimGrid, Vintage, check_claim
 from .classify import classify
 from .config import RunConfig
 from .errors import ConfigError
-from .pipeline import Results, run
+from .pipeline import Results
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def run_vintages(
             runs.append(first)
             continue
         start = time.perf_counter()
-        runs.append(run(cfg, progress=progress, keep_evidence=True))
+        runs.append(pipeline.run(cfg, progress=progress, keep_evidence=True))
         log.info("data year %s: %.2f s", cfg.data_year, time.perf_counter() - start)
     return tuple(runs)
 
