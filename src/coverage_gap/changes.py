@@ -377,7 +377,10 @@ def compare_vintages(
     new_code = code_names[np.where(n_in, n["code"], k)]
 
     def present(flags: NDArray, pos: NDArray[np.int64]) -> pd.arrays.BooleanArray:
-        return pd.array(np.where(pos >= 0, flags, None), dtype="boolean")
+        return pd.arrays.BooleanArray(np.asarray(flags, dtype=bool), pos < 0)
+
+    def counts(values: NDArray, pos: NDArray[np.int64]) -> pd.arrays.IntegerArray:
+        return pd.arrays.IntegerArray(np.asarray(values, dtype=np.int64), pos < 0)
 
     addresses = pd.DataFrame(
         {
@@ -388,8 +391,8 @@ def compare_vintages(
             ),
             "old_municipality_code": pd.Categorical(old_code, categories=codes),
             "new_municipality_code": pd.Categorical(new_code, categories=codes),
-            "old_households": pd.array(np.where(old_pos >= 0, o_h, None), dtype="Int64"),
-            "new_households": pd.array(np.where(new_pos >= 0, n_h, None), dtype="Int64"),
+            "old_households": counts(o_h, old_pos),
+            "new_households": counts(n_h, new_pos),
             "old_underserved": present(o["under"], old_pos),
             "new_underserved": present(n["under"], new_pos),
             "change": pd.Categorical.from_codes(change, categories=list(CHANGES)),

@@ -40,6 +40,7 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -630,7 +631,7 @@ DIMENSIONS = (
     "denominator",
 )
 
-_WORDS = {
+_WORDS: dict[str, dict[str, Any]] = {
     "en": {
         "underserved": {
             "no_fixed": "no fixed",
@@ -751,7 +752,7 @@ def choice_label(dimension: str, value: object, lang: str = "en") -> str:
     """
     words = _WORDS[_lang(lang)]
     if dimension == "fixed":
-        down, up = value  # type: ignore[misc]
+        down, up = cast("tuple[float, float | None]", value)
         return (
             _number(down, lang)
             if up is None or pd.isna(up)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -1272,7 +1272,7 @@ def write_claim_files(
     paths.update(_both_csv(folder, "claims_municipalities", check.municipalities, index=False))
     paths["verdict"] = folder.write_bytes("verdict.txt", verdict_text(check).encode("utf-8"))
     ax = plot.plot_claim_curve(check, ax=plot.new_axes(pyplot=False), lang=lang)
-    paths.update(_figure_files(folder, "claim_curve", ax.figure))
+    paths.update(_figure_files(folder, "claim_curve", cast(Figure, ax.figure)))
     return paths
 
 
@@ -1318,7 +1318,7 @@ def write_change_files(
         ("change_by_municipality", plot.plot_change_by_municipality),
     ):
         ax = draw(change.municipalities, ax=plot.new_axes(pyplot=False), lang=lang)
-        paths.update(_figure_files(folder, name, ax.figure))
+        paths.update(_figure_files(folder, name, cast(Figure, ax.figure)))
     return paths
 
 

@@ -56,7 +56,15 @@ SMALL_COUNT = 30
 
 #: Colour-blind-safe colours: ColorBrewer YlOrRd (sequential) and Okabe-Ito (categories).
 SEQUENTIAL = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
-CATEGORICAL = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"]
+CATEGORICAL: list[str] = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#000000",
+]
 NO_DATA = "#e4e4e4"
 NO_DATA_HATCH = "#b0b0b0"
 INK = "#222222"

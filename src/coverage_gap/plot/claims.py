@@ -14,12 +14,13 @@ denominators, data years and sources).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 from matplotlib import ticker
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import Bbox
@@ -252,7 +253,7 @@ def plot_claim_curve(check: ClaimCheck, *, ax: Axes | None = None, lang: str = "
     (2, 'Andel underforsynede')
     """
     ax, slide_mode = _axes(ax)
-    fig = ax.figure
+    fig = cast(Figure, ax.figure)
     table = check.specifications.copy()
     table["_order"] = np.arange(len(table))
     table = table.sort_values(["region_share", "_order"], kind="stable")
@@ -533,7 +534,7 @@ def plot_change_waterfall(
     area = str(row[S.MUNICIPALITY_NAME])
     title = _text("waterfall_title", lang).format(unit=unit, old=old_year, new=new_year, area=area)
     if slide_mode:
-        slide = _Slide(ax.figure)
+        slide = _Slide(cast(Figure, ax.figure))
         slide.title(title, _change_subtitle(table, row, lang))
         slide.footer(_change_footer(table, lang))
         slide.fit_axes(ax)
@@ -604,11 +605,11 @@ def plot_change_by_municipality(
     ax.grid(axis="x", color="#eeeeee", linewidth=0.8, zorder=0)
     for side_name in ("top", "right"):
         ax.spines[side_name].set_visible(False)
-    _value_column(ax, y, [_signed(v, lang) for v in net], [INK] * len(net))
+    _value_column(ax, list(y), [_signed(v, lang) for v in net], [INK] * len(net))
     ax.set_xlabel(_text("change_axis", lang).format(unit=unit), fontsize=SIZE["label"])
     title = _text("by_title", lang).format(unit=unit, old=old_year, new=new_year)
     if slide_mode:
-        slide = _Slide(ax.figure)
+        slide = _Slide(cast(Figure, ax.figure))
         region = table.loc[S.REGION_CODE] if S.REGION_CODE in table.index else table.iloc[-1]
         slide.title(
             title, f"{region[S.MUNICIPALITY_NAME]} · " + _change_subtitle(table, region, lang)
