@@ -368,13 +368,16 @@ def compare_vintages(
     reason[change == CHANGES.index("moved")] = REASONS.index("municipality_changed")
 
     # --- the per-address table -------------------------------------------------------------
-    new_ids = new[S.ADDRESS_ID].astype(object).to_numpy()
-    old_ids = old[S.ADDRESS_ID].astype(object).to_numpy()
-    old_id = _take(old_ids, old_pos, None)
-    address_id = np.where(new_pos >= 0, _take(new_ids, new_pos, None), old_id)
-    code_names = np.array([*codes, None], dtype=object)
-    old_code = code_names[np.where(o_in, o["code"], k)]
-    new_code = code_names[np.where(n_in, n["code"], k)]
+    # Ids are taken as text arrays (no Python strings per address): the new vintage's,
+    # then the old vintage's that are not in the new one.
+    old_ids = pd.array(old[S.ADDRESS_ID], dtype="string")
+    new_ids = pd.array(new[S.ADDRESS_ID], dtype="string")
+    old_id = old_ids.take(old_pos, allow_fill=True)
+    address_id = pd.concat(
+        [pd.Series(new_ids), pd.Series(old_ids.take(old_only))], ignore_index=True
+    ).array
+    old_code = np.where(o_in, o["code"], -1)
+    new_code = np.where(n_in, n["code"], -1)
 
     def present(flags: NDArray, pos: NDArray[np.int64]) -> pd.arrays.BooleanArray:
         return pd.arrays.BooleanArray(np.asarray(flags, dtype=bool), pos < 0)
@@ -384,13 +387,13 @@ def compare_vintages(
 
     addresses = pd.DataFrame(
         {
-            S.ADDRESS_ID: pd.array(address_id, dtype="string"),
-            "old_address_id": pd.array(old_id, dtype="string"),
-            S.MUNICIPALITY_CODE: pd.Categorical(
+            S.ADDRESS_ID: address_id,
+            "old_address_id": old_id,
+            S.MUNICIPALITY_CODE: pd.Categorical.from_codes(
                 np.where(n_in, new_code, old_code), categories=codes
             ),
-            "old_municipality_code": pd.Categorical(old_code, categories=codes),
-            "new_municipality_code": pd.Categorical(new_code, categories=codes),
+            "old_municipality_code": pd.Categorical.from_codes(old_code, categories=codes),
+            "new_municipality_code": pd.Categorical.from_codes(new_code, categories=codes),
             "old_households": counts(o_h, old_pos),
             "new_households": counts(n_h, new_pos),
             "old_underserved": present(o["under"], old_pos),
