@@ -17,6 +17,8 @@ from . import __version__
 from .errors import ConfigError, CoverageGapError, FetchError, InputError, OutputError
 
 if TYPE_CHECKING:  # heavy modules are imported lazily: `--version` and `--help` stay fast
+    from .changes import VintageChange
+    from .claims import ClaimCheck
     from .pipeline import Results
 
 #: Exit statuses: 0 done; 2 the command line was wrong (argparse); 3 the configuration;
@@ -113,6 +115,7 @@ def _run(
     with OutputFolder(out, inputs=config.input_paths()) as folder:
         history = report and bool(config.vintages or config.claim)
         results = run(config, progress=progress, keep_evidence=history)
+        check = change = None
         if report:
             check, change = report_extras(config, results, progress=progress)
             paths = write_report(
@@ -122,6 +125,8 @@ def _run(
             paths = write_run_outputs(results, folder)
         folder.commit()
     _print_summary(results, out, paths, report=report)
+    if report:
+        _print_history(check, change, lang or config.report.lang)
     return 0
 
 
@@ -144,7 +149,29 @@ def _demo(out: Path, *, scale: float, lang: str | None, progress: bool) -> int:
         folder.commit()
     print(f"synthetic demo data written to {out / 'inputs'}")
     _print_summary(results, out, paths, report=True)
+    _print_history(check, change, lang or config.report.lang)
     return 0
+
+
+def _change_line(change: VintageChange) -> str:
+    region = change.municipalities.loc["region"]
+    unit = region["denominator"]
+    return (
+        f"{region['municipality_name']}, {region['old_data_year']} -> {region['new_data_year']}: "
+        f"{int(region['old_underserved_households']):,} under-served {unit} - "
+        f"{int(region['became_served_households']):,} became served + "
+        f"{int(region['became_underserved_households']):,} became under-served + "
+        f"{int(region['added_underserved_households']):,} added - "
+        f"{int(region['removed_underserved_households']):,} removed = "
+        f"{int(region['new_underserved_households']):,}"
+    )
+
+
+def _print_history(check: ClaimCheck | None, change: VintageChange | None, lang: str) -> None:
+    if check is not None:
+        print(f"  {check.verdict(lang)}")
+    if change is not None:
+        print(f"  {_change_line(change)}")
 
 
 def _claim(args: argparse.Namespace, *, progress: bool) -> int:
@@ -203,17 +230,7 @@ def _diff(args: argparse.Namespace, *, progress: bool) -> int:
             "manifest.json", runs_manifest_bytes([old, new], folder, extra)
         )
         folder.commit()
-    region = change.municipalities.loc["region"]
-    unit = new.provenance.denominator
-    print(
-        f"{region['municipality_name']}, {region['old_data_year']} -> {region['new_data_year']}: "
-        f"{int(region['old_underserved_households']):,} under-served {unit} - "
-        f"{int(region['became_served_households']):,} became served + "
-        f"{int(region['became_underserved_households']):,} became under-served + "
-        f"{int(region['added_underserved_households']):,} added - "
-        f"{int(region['removed_underserved_households']):,} removed = "
-        f"{int(region['new_underserved_households']):,}"
-    )
+    print(_change_line(change))
     for problem in change.problems:
         print(f"  warning: {problem}")
     for path in paths.values():
