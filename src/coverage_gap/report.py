@@ -35,18 +35,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from matplotlib.figure import Figure
 from pyproj import CRS
 
 from . import schema as S
 from .errors import OutputError
 from .io._common import sha256
 from .pipeline import Results
+from .progress import progress_bar
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # matplotlib is imported by the functions that draw: `run` needs none
+    from matplotlib.figure import Figure
+
     from .changes import VintageChange
     from .claims import ClaimCheck
-from .progress import progress_bar
 
 try:  # POSIX advisory locks; elsewhere an exclusive lock file
     import fcntl
@@ -443,11 +444,16 @@ def households_parquet_bytes(classified: pd.DataFrame, *, encoding: str = "WKB")
     driver, QGIS included) or ``"point"`` (GeoParquet 1.1 native encoding, GDAL ≥ 3.9).
     The WKB is built from the ``x``/``y`` columns without creating shapely objects.
     """
-    frame = classified.copy()
-    for column in frame.columns:
-        if isinstance(frame[column].dtype, pd.CategoricalDtype):
-            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    # Column by column, without copying the frame: numbers and Arrow-backed text convert
+    # without a copy, categories are decoded to plain text in Arrow (readers without
+    # dictionary support, older GDAL among them, see ordinary strings).
+    arrays = {}
+    for name, values in classified.items():
+        array = pa.array(values.array if hasattr(values, "array") else values, from_pandas=True)
+        if pa.types.is_dictionary(array.type):
+            array = array.cast(array.type.value_type)
+        arrays[str(name)] = array
+    table = pa.table(arrays)
     x = classified[S.X].to_numpy(np.float64)
     y = classified[S.Y].to_numpy(np.float64)
     valid = np.isfinite(x) & np.isfinite(y)
@@ -494,7 +500,8 @@ def households_parquet_bytes(classified: pd.DataFrame, *, encoding: str = "WKB")
     }
     table = table.replace_schema_metadata({b"geo": json.dumps(geo).encode()})
     buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd")
+    # zstd at level 1: a third of the time of the default level, files a few % larger.
+    pq.write_table(table, buffer, compression="zstd", compression_level=1)
     return buffer.getvalue()
 
 
@@ -551,7 +558,7 @@ def municipality_layer(
 
     One row per municipality (no region row) with every column of ``table``, plus
     ``has_data`` (households in the data), ``few_households`` (fewer than
-    ``min_households``, default :data:`coverage_gap.plot.SMALL_COUNT`) and
+    ``min_households``, default :data:`coverage_gap.schema.SMALL_COUNT`) and
     ``underserved_pct`` (the share in percent, for tooltips); counts of a service that
     was not assessed are NaN. In the CRS of ``boundaries`` (EPSG:25832).
 
@@ -563,9 +570,7 @@ def municipality_layer(
     >>> len(layer), layer.crs.to_epsg(), bool(layer["has_data"].all())
     (17, 25832, True)
     """
-    from .plot import SMALL_COUNT
-
-    threshold = SMALL_COUNT if min_households is None else min_households
+    threshold = S.SMALL_COUNT if min_households is None else min_households
     rows = table[table.index != S.REGION_CODE]
     base = boundaries[[S.MUNICIPALITY_CODE, "geometry"]].set_index(S.MUNICIPALITY_CODE)
     frame = rows.join(base, how="right")
@@ -1272,7 +1277,7 @@ def write_claim_files(
     paths.update(_both_csv(folder, "claims_municipalities", check.municipalities, index=False))
     paths["verdict"] = folder.write_bytes("verdict.txt", verdict_text(check).encode("utf-8"))
     ax = plot.plot_claim_curve(check, ax=plot.new_axes(pyplot=False), lang=lang)
-    paths.update(_figure_files(folder, "claim_curve", cast(Figure, ax.figure)))
+    paths.update(_figure_files(folder, "claim_curve", cast("Figure", ax.figure)))
     return paths
 
 
@@ -1318,7 +1323,7 @@ def write_change_files(
         ("change_by_municipality", plot.plot_change_by_municipality),
     ):
         ax = draw(change.municipalities, ax=plot.new_axes(pyplot=False), lang=lang)
-        paths.update(_figure_files(folder, name, cast(Figure, ax.figure)))
+        paths.update(_figure_files(folder, name, cast("Figure", ax.figure)))
     return paths
 
 
