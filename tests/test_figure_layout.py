@@ -259,3 +259,79 @@ def test_class_limits_are_distinct_at_the_datas_precision(real):
     assert labels[0] == "0–0,25 %" and labels[-1] == "1–1,25 %"
     assert edges[-1] >= max(shares)
     np.testing.assert_allclose(np.diff(edges), 0.0025)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """The demo's two vintages: the claim check and the change 2025 -> 2026."""
+    from coverage_gap.config import load_config
+    from coverage_gap.datasets import write_demo_inputs
+    from coverage_gap.vintages import change_between, check_runs, run_vintages
+
+    config = load_config(write_demo_inputs(tmp_path_factory.mktemp("history"), scale=0.01))
+    runs = run_vintages(config)
+    return (
+        runs,
+        check_runs(runs, config.claim.claim(), config.claim.grid),
+        change_between(runs[1], runs[0]),
+    )
+
+
+@pytest.fixture(scope="module")
+def real_claim(tmp_path_factory):
+    """The claim check on the real sample: dwellings, BBK mobile speeds, one data year."""
+    from coverage_gap.claims import Claim
+    from coverage_gap.vintages import check_runs
+
+    from .conftest import SHARED
+
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data is not present")
+    results = run(
+        parse_config(real_sample_config(SHARED), tmp_path_factory.mktemp("real_claim")),
+        keep_evidence=True,
+    )
+    return check_runs([results], Claim(0.02, 0.01, "one in fifty"))
+
+
+@pytest.mark.parametrize("lang", ["en", "da"])
+def test_claim_and_change_figures_have_no_overlapping_or_clipped_text(history, lang):
+    from coverage_gap.report import fact_sheet
+
+    runs, check, change = history
+    figures = {
+        "claim_curve": plot.plot_claim_curve(check, ax=plot.new_axes(pyplot=False), lang=lang),
+        "change_waterfall": plot.plot_change_waterfall(
+            change.municipalities, ax=plot.new_axes(pyplot=False), lang=lang
+        ),
+        "change_waterfall_0360": plot.plot_change_waterfall(
+            change.municipalities, municipality="0360", ax=plot.new_axes(pyplot=False), lang=lang
+        ),
+        "change_by_municipality": plot.plot_change_by_municipality(
+            change.municipalities, ax=plot.new_axes(pyplot=False), lang=lang
+        ),
+    }
+    for name, ax in figures.items():
+        problems, drawn = layout_problems(ax.figure)
+        assert not problems, f"{lang} {name}: {problems[:5]}"
+        assert len(drawn) > 5, name
+    for code in ("0253", "0360"):
+        fig = fact_sheet(runs[0], code, lang=lang, change=change.municipalities)
+        problems, drawn = layout_problems(fig)
+        assert not problems, f"{lang} fact sheet {code}: {problems[:5]}"
+        texts = [t for t, _ in drawn]
+        assert any("2025 → 2026" in t for t in texts)
+
+
+@pytest.mark.parametrize("lang", ["en", "da"])
+def test_the_claim_curve_of_the_real_sample(real_claim, lang):
+    # one data year, dwellings and addresses, mobile judged on BBK's per-address speeds
+    table = real_claim.specifications
+    assert set(table["denominator"]) == {"dwellings", "addresses"}
+    mobile = table[table["underserved"] == "no_fixed_and_no_mobile"]
+    assert (mobile["mobile_down_mbps"] == mobile["fixed_down_mbps"]).all()
+    ax = plot.plot_claim_curve(real_claim, ax=plot.new_axes(pyplot=False), lang=lang)
+    problems, _ = layout_problems(ax.figure)
+    assert not problems, f"{lang}: {problems[:5]}"
+    panel_labels = {t.get_text() for t in ax.figure.axes[1].get_yticklabels()}
+    assert {"dwellings", "addresses"} <= panel_labels or {"boliger", "adresser"} <= panel_labels

@@ -1,4 +1,4 @@
-"""Command line of coverage_gap: run, report, deck, demo and fetch.
+"""Command line of coverage_gap: run, report, deck, demo, fetch, claim and diff.
 
 Thin by design: parse arguments, load the configuration, call the pipeline and the
 writers, print a short summary. Errors of coverage_gap are printed without a traceback,
@@ -17,6 +17,8 @@ from . import __version__
 from .errors import ConfigError, CoverageGapError, FetchError, InputError, OutputError
 
 if TYPE_CHECKING:  # heavy modules are imported lazily: `--version` and `--help` stay fast
+    from .changes import VintageChange
+    from .claims import ClaimCheck
     from .pipeline import Results
 
 #: Exit statuses: 0 done; 2 the command line was wrong (argparse); 3 the configuration;
@@ -106,17 +108,25 @@ def _run(
     from .config import load_config
     from .pipeline import run
     from .report import OutputFolder, write_report, write_run_outputs
+    from .vintages import report_extras
 
     config = load_config(config_path)
     # The output folder is checked and locked before anything is computed.
     with OutputFolder(out, inputs=config.input_paths()) as folder:
-        results = run(config, progress=progress)
+        history = report and bool(config.vintages or config.claim)
+        results = run(config, progress=progress, keep_evidence=history)
+        check = change = None
         if report:
-            paths = write_report(results, folder, lang=lang, progress=progress)
+            check, change = report_extras(config, results, progress=progress)
+            paths = write_report(
+                results, folder, lang=lang, progress=progress, claim_check=check, change=change
+            )
         else:
             paths = write_run_outputs(results, folder)
         folder.commit()
     _print_summary(results, out, paths, report=report)
+    if report:
+        _print_history(check, change, lang or config.report.lang)
     return 0
 
 
@@ -148,21 +158,117 @@ def _demo(out: Path, *, scale: float, lang: str | None, progress: bool) -> int:
     from .datasets import write_demo_inputs
     from .pipeline import run
     from .report import OutputFolder, write_report
+    from .vintages import report_extras
 
     with OutputFolder(out) as folder:
         # the generated inputs belong to the output set, like the results
-        config = write_demo_inputs(folder.staging / "inputs", scale=scale)
+        config = load_config(write_demo_inputs(folder.staging / "inputs", scale=scale))
         folder.adopt("inputs")
-        results = run(load_config(config))
+        results = run(config, keep_evidence=True)
+        check, change = report_extras(config, results, progress=progress)
         command = f"coverage-gap demo --out {out}" + (f" --scale {scale:g}" if scale != 1 else "")
         command += f" --lang {lang or results.config.report.lang}"
         paths = write_report(
-            results, folder, lang=lang, progress=progress, deck=True, deck_command=command
+            results,
+            folder,
+            lang=lang,
+            progress=progress,
+            deck=True,
+            deck_command=command,
+            claim_check=check,
+            change=change,
         )
         folder.commit()
     print(f"synthetic demo data written to {out / 'inputs'}")
     _print_summary(results, out, paths, report=True)
+    _print_history(check, change, lang or config.report.lang)
     return 0
+
+
+def _change_line(change: VintageChange) -> str:
+    region = change.municipalities.loc["region"]
+    unit = region["denominator"]
+    return (
+        f"{region['municipality_name']}, {region['old_data_year']} -> {region['new_data_year']}: "
+        f"{int(region['old_underserved_households']):,} under-served {unit} - "
+        f"{int(region['became_served_households']):,} became served + "
+        f"{int(region['became_underserved_households']):,} became under-served + "
+        f"{int(region['added_underserved_households']):,} added - "
+        f"{int(region['removed_underserved_households']):,} removed = "
+        f"{int(region['new_underserved_households']):,}"
+    )
+
+
+def _print_history(check: ClaimCheck | None, change: VintageChange | None, lang: str) -> None:
+    if check is not None:
+        print(f"  {check.verdict(lang)}")
+    if change is not None:
+        print(f"  {_change_line(change)}")
+
+
+def _claim(args: argparse.Namespace, *, progress: bool) -> int:
+    """``coverage-gap claim``: the claim judged under the grid, on every data year."""
+    from .config import ClaimConfig, load_config
+    from .report import OutputFolder, runs_manifest_bytes, write_claim_files
+    from .vintages import check_runs, run_vintages
+
+    config = load_config(args.config)
+    settings = config.claim or ClaimConfig()
+    if args.share is None and settings.share is None:
+        print(
+            "coverage-gap claim: error: give --share (e.g. 0.2) or [claim] share", file=sys.stderr
+        )
+        return EXIT_USAGE
+    claim = settings.claim(args.share, args.tolerance)
+    lang = args.lang or config.report.lang
+    with OutputFolder(args.out, inputs=config.input_paths()) as folder:
+        runs = run_vintages(config, progress=progress)
+        check = check_runs(runs, claim, settings.grid)
+        paths = write_claim_files(check, folder, lang=lang)
+        extra = {"language": lang, "claim": check.to_dict(), "grid": settings.grid.to_dict()}
+        paths["manifest"] = folder.write_bytes(
+            "manifest.json", runs_manifest_bytes(runs, folder, extra)
+        )
+        folder.commit()
+    print(check.verdict(lang))
+    for path in paths.values():
+        if path.parent == args.out.absolute():
+            print(f"  wrote {path}")
+    return EXIT_OK
+
+
+def _diff(args: argparse.Namespace, *, progress: bool) -> int:
+    """``coverage-gap diff``: the change from an older configuration's year to a newer one's."""
+    from .config import load_config
+    from .pipeline import run
+    from .report import (
+        OutputFolder,
+        change_manifest,
+        runs_manifest_bytes,
+        write_change_files,
+    )
+    from .vintages import change_between
+
+    old_config, new_config = load_config(args.old), load_config(args.new)
+    lang = args.lang or new_config.report.lang
+    inputs = [*old_config.input_paths(), *new_config.input_paths()]
+    with OutputFolder(args.out, inputs=inputs) as folder:
+        old = run(old_config.vintage_configs()[0], progress=progress, keep_evidence=True)
+        new = run(new_config.vintage_configs()[0], progress=progress)
+        change = change_between(old, new)
+        paths = write_change_files(change, folder, lang=lang)
+        extra = {"language": lang, "change": change_manifest(change)}
+        paths["manifest"] = folder.write_bytes(
+            "manifest.json", runs_manifest_bytes([old, new], folder, extra)
+        )
+        folder.commit()
+    print(_change_line(change))
+    for problem in change.problems:
+        print(f"  warning: {problem}")
+    for path in paths.values():
+        if path.parent == args.out.absolute():
+            print(f"  wrote {path}")
+    return EXIT_OK
 
 
 def _print_summary(results: Results, out: Path, paths: dict[str, Path], *, report: bool) -> None:
@@ -236,6 +342,33 @@ def _parser() -> argparse.ArgumentParser:
         help="cache directory (default data/cache)",
     )
     p_fetch.add_argument("--sha256", help="expected checksum (one source only)")
+    p_claim = sub.add_parser(
+        "claim",
+        parents=[common],
+        help="check a claimed share under every definition and data year ([claim] grid)",
+    )
+    p_claim.add_argument("config", type=Path, help="the run configuration (TOML)")
+    p_claim.add_argument(
+        "--share", type=float, default=None, help="the claimed share, e.g. 0.2 ([claim] share)"
+    )
+    p_claim.add_argument(
+        "--tolerance",
+        type=float,
+        default=None,
+        help="how far the share may lie from the claim (default [claim] tolerance, else 0.02)",
+    )
+    p_claim.add_argument("--out", type=Path, required=True, help="output directory")
+    p_diff = sub.add_parser(
+        "diff",
+        parents=[common],
+        help="the change, address by address, from an older configuration's data to a newer",
+    )
+    p_diff.add_argument("old", type=Path, help="configuration of the older data year (TOML)")
+    p_diff.add_argument("new", type=Path, help="configuration of the newer data year (TOML)")
+    p_diff.add_argument("--out", type=Path, required=True, help="output directory")
+    for p in (p_claim, p_diff):
+        p.add_argument("--lang", choices=["da", "en"], default=None, help="language of the figures")
+        p.add_argument("--no-progress", action="store_true", help="no progress bar")
     for p in (p_report, p_deck, p_demo):
         p.add_argument(
             "--lang",
@@ -286,6 +419,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         if args.command == "report":
             return _run(args.config, args.out, report=True, lang=args.lang, progress=progress)
+        if args.command == "claim":
+            return _claim(args, progress=progress)
+        if args.command == "diff":
+            return _diff(args, progress=progress)
         return _demo(args.out, scale=args.scale, lang=args.lang, progress=progress)
     except CoverageGapError as exc:
         print(f"coverage-gap: error: {exc}", file=sys.stderr)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import schema as S
 from .assign import DEFAULT_MIN_LOCATED_SHARE, DEFAULT_TOLERANCE_M
+from .claims import Claim, ClaimGrid, parse_threshold
 from .danish.growth import fit_danish_mobile_growth
 from .demand import SCENARIOS, BusyHour, GrowthScenario
 from .errors import ConfigError
@@ -56,6 +57,8 @@ SECTIONS = (
     "areas",
     "pool",
     "siting",
+    "vintage",
+    "claim",
 )
 
 
@@ -201,6 +204,72 @@ class SitingConfig:
 
 
 @dataclass(frozen=True)
+class VintageConfig:
+    """One ``[[vintage]]`` section: another data year of the same area.
+
+    A vintage lists its own offer and coverage layers (``[[vintage.fixed]]``,
+    ``[[vintage.mobile]]``): none is inherited, so that a year never borrows another
+    year's coverage. Its address set (``[vintage.households]``) is needed only when the
+    addresses changed; without it the configuration's is used (not when that is a BBK
+    file, which carries its own year's offers). ``source`` defaults to ``[meta] source``.
+    """
+
+    data_year: int | str
+    fixed: tuple[LayerSpec, ...] = ()
+    mobile: tuple[LayerSpec, ...] = ()
+    households: LayerSpec | None = None
+    source: str | None = None
+
+    @property
+    def inputs(self) -> list[LayerSpec]:
+        """The vintage's own layers."""
+        own = [self.households] if self.households is not None else []
+        return [*own, *self.fixed, *self.mobile]
+
+
+@dataclass(frozen=True)
+class ClaimConfig:
+    """The ``[claim]`` section: a claimed share and the grid it is judged under.
+
+    Parameters
+    ----------
+    share
+        The claimed share (0.2 for "one in five"); ``--share`` on the command line wins.
+    tolerance
+        Half-width of the band in which the claim holds (default 0.02: 18–22 %).
+    statement, statement_da
+        The claim in words (English, Danish) for the verdict and the chart.
+    grid
+        The specifications (:class:`coverage_gap.claims.ClaimGrid`; its defaults are
+        documented there and in the README).
+    """
+
+    share: float | None = None
+    tolerance: float = 0.02
+    statement: str = ""
+    statement_da: str = ""
+    grid: ClaimGrid = field(default_factory=ClaimGrid)
+
+    def claim(self, share: float | None = None, tolerance: float | None = None) -> Claim:
+        """Return the :class:`~coverage_gap.claims.Claim`; command-line values win.
+
+        Raises
+        ------
+        ConfigError
+            No share is given here or on the command line.
+        """
+        value = share if share is not None else self.share
+        if value is None:
+            raise ConfigError("[claim] share is not set: give --share (e.g. 0.2) or share = 0.2")
+        return Claim(
+            value,
+            self.tolerance if tolerance is None else tolerance,
+            self.statement,
+            self.statement_da,
+        )
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything a run needs; built from TOML by :func:`load_config` or in code.
 
@@ -228,6 +297,11 @@ class RunConfig:
     areas, pool, siting
         Where to act: tables per DDKN cell or area layer, the broadband pool, mast
         siting (see the README section "Where to act").
+    vintages
+        Other data years of the same area (``[[vintage]]``), for the claim check and the
+        change between years.
+    claim
+        The ``[claim]`` section.
     """
 
     households: LayerSpec
@@ -247,6 +321,8 @@ class RunConfig:
     areas: tuple[AreasConfig, ...] = ()
     pool: PoolSpec | None = None
     siting: SitingConfig | None = None
+    vintages: tuple[VintageConfig, ...] = ()
+    claim: ClaimConfig | None = None
 
     def __post_init__(self) -> None:
         # A spec built in code knows its section from the field it is given in.
@@ -259,6 +335,7 @@ class RunConfig:
             object.__setattr__(self, name, specs)
         for spec in self.inputs:
             reader_for(spec.kind, spec.section)
+        self._check_vintages()
         if self.denominator not in DENOMINATORS:
             raise ConfigError(
                 f"[meta] denominator must be one of {sorted(DENOMINATORS)}, "
@@ -274,15 +351,75 @@ class RunConfig:
                 f"got {self.tolerance_m!r}"
             )
 
+    def _check_vintages(self) -> None:
+        if not self.vintages:
+            return
+        if self.data_year is None:
+            raise ConfigError("[meta] data_year is needed when [[vintage]] sections are given")
+        years = [str(self.data_year), *(str(v.data_year) for v in self.vintages)]
+        repeated = sorted({y for y in years if years.count(y) > 1})
+        if repeated:
+            raise ConfigError(
+                f"[[vintage]] data_year: {repeated} occur more than once ([meta] data_year "
+                "counts as one); every data year needs its own data"
+            )
+        for vintage in self.vintages:
+            if vintage.households is None and self.households.kind == "bbk":
+                raise ConfigError(
+                    f"[[vintage]] data_year = {vintage.data_year}: the households layer is a "
+                    "BBK file, which carries its own year's offers; give the vintage its own "
+                    "[vintage.households]"
+                )
+
     @property
     def inputs(self) -> list[LayerSpec]:
         """Every input layer."""
         return [self.households, self.municipalities, *self.fixed, *self.mobile]
 
+    def vintage_configs(self) -> tuple[RunConfig, ...]:
+        """Return the configuration of every data year: this one, then each ``[[vintage]]``.
+
+        A vintage's configuration is this one with the vintage's data year, source,
+        offer and coverage layers (and address set, when it has one). All of them leave
+        out the analyses that belong to this configuration's own year: ``[demand]``,
+        ``[[areas]]``, ``[pool]``, ``[siting]``, ``[claim]`` and the vintages.
+
+        Examples
+        --------
+        >>> cfg = parse_config({"meta": {"data_year": 2026},
+        ...                     "households": {"path": "h.gpkg"},
+        ...                     "municipalities": {"path": "m.gpkg"},
+        ...                     "standard": {"preset": "100/30"},
+        ...                     "fixed": {"path": "fixed_2026.csv"},
+        ...                     "vintage": [{"data_year": 2025,
+        ...                                  "fixed": {"path": "fixed_2025.csv"}}]},
+        ...                    Path("/data"))
+        >>> [(c.data_year, c.fixed[0].path.name) for c in cfg.vintage_configs()]
+        [(2026, 'fixed_2026.csv'), (2025, 'fixed_2025.csv')]
+        """
+        base = replace(self, demand=None, areas=(), pool=None, siting=None, vintages=(), claim=None)
+        out = [base]
+        for vintage in self.vintages:
+            out.append(
+                replace(
+                    base,
+                    data_year=vintage.data_year,
+                    source=vintage.source if vintage.source is not None else self.source,
+                    households=vintage.households or self.households,
+                    fixed=vintage.fixed,
+                    mobile=vintage.mobile,
+                )
+            )
+        return tuple(out)
+
     def input_paths(self) -> list[Path]:
-        """Every file the run reads: layer paths and the files named by their options."""
+        """Every file the run reads: layer paths and the files named by their options.
+
+        With ``[[vintage]]`` sections, the vintages' files too (the claim check and the
+        report read them).
+        """
         paths = []
-        for spec in self.inputs:
+        for spec in [*self.inputs, *(s for v in self.vintages for s in v.inputs)]:
             paths.append(spec.path)
             paths += [v for v in spec.options.values() if isinstance(v, Path)]
         paths += [a.path for a in self.areas if a.path is not None]
@@ -519,6 +656,113 @@ def _siting(table: Mapping[str, Any], base: Path) -> SitingConfig:
     return SitingConfig(SitingSpec(**options), site_id=site_id, **files)
 
 
+_VINTAGE = {
+    "data_year": "whole number or text",
+    "source": TEXT,
+    "households": "table",
+    "fixed": "table or list of tables",
+    "mobile": "table or list of tables",
+}
+
+
+def _vintages(data: Any, base: Path) -> tuple[VintageConfig, ...]:
+    tables = [data] if isinstance(data, Mapping) else data
+    if not isinstance(tables, list) or not all(isinstance(t, Mapping) for t in tables):
+        raise ConfigError("[[vintage]] must be tables ([[vintage]] sections)")
+    out = []
+    for table in tables:
+        _check_keys(table, set(_VINTAGE), "[[vintage]]")
+        if "data_year" not in table:
+            raise ConfigError("[[vintage]] needs a data_year")
+        year = table["data_year"]
+        if not isinstance(year, str) and not (isinstance(year, int) and not isinstance(year, bool)):
+            raise ConfigError(
+                f"[[vintage]] data_year must be a whole number or text, got {year!r} "
+                f"({describe_type(year)})"
+            )
+        where = f"[[vintage]] data_year = {year}"
+        try:
+            if "source" in table:
+                check_option("vintage", "source", table["source"], TEXT)
+            layers = {}
+            for name in ("fixed", "mobile"):
+                value = table.get(name, [])
+                value = [value] if isinstance(value, Mapping) else value
+                if not isinstance(value, list):
+                    raise ConfigError(f"[{name}] must be a table or [[vintage.{name}]] tables")
+                layers[name] = tuple(_layer(t, name, base) for t in value)
+            households = (
+                _layer(table["households"], "households", base) if "households" in table else None
+            )
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        out.append(
+            VintageConfig(year, layers["fixed"], layers["mobile"], households, table.get("source"))
+        )
+    return tuple(out)
+
+
+_CLAIM = {
+    "share": NUMBER,
+    "tolerance": NUMBER,
+    "statement": TEXT,
+    "statement_da": TEXT,
+    "fixed": TEXTS,
+    "underserved": TEXTS,
+    "missing_upload": TEXTS,
+    "denominators": TEXTS,
+    "mobile_min_dbm": "list of numbers",
+    "data_years": "list of whole numbers or text",
+}
+
+
+def _claim(table: Mapping[str, Any]) -> ClaimConfig:
+    _check_keys(table, set(_CLAIM), "[claim]")
+    for key, value in table.items():
+        expected = _CLAIM[key]
+        if expected == "list of numbers":
+            ok = isinstance(value, list) and all(_is_number(v) for v in value)
+        elif expected == "list of whole numbers or text":
+            ok = isinstance(value, list) and all(
+                isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool))
+                for v in value
+            )
+        else:
+            check_option("claim", key, value, expected)
+            continue
+        if not ok:
+            raise ConfigError(
+                f"[claim] {key} must be a {expected}, got {value!r} ({describe_type(value)})"
+            )
+    grid: dict[str, Any] = {}
+    if "fixed" in table:
+        grid["fixed"] = tuple(parse_threshold(t) for t in table["fixed"])
+    for key in ("underserved", "missing_upload", "denominators", "data_years"):
+        if key in table:
+            grid[key] = tuple(table[key])
+    if "mobile_min_dbm" in table:
+        grid["mobile_min_dbm"] = tuple(float(v) for v in table["mobile_min_dbm"])
+    share = table.get("share")
+    tolerance = float(table.get("tolerance", 0.02))
+    if share is not None:
+        Claim(float(share), tolerance)  # checks the range, naming the problem
+    elif not 0 <= tolerance < 1:
+        raise ConfigError(f"[claim] tolerance must lie between 0 and 1, got {tolerance!r}")
+    try:
+        return ClaimConfig(
+            None if share is None else float(share),
+            tolerance,
+            table.get("statement", ""),
+            table.get("statement_da", ""),
+            ClaimGrid(**grid),
+        )
+    except ConfigError as exc:
+        message = str(exc)
+        raise ConfigError(
+            message if message.startswith("[claim]") else f"[claim] {message}"
+        ) from None
+
+
 _META = {
     "denominator": TEXT,
     "data_year": "whole number or text",
@@ -591,6 +835,8 @@ def parse_config(data: Mapping[str, Any], base_dir: Path) -> RunConfig:
         areas=_areas(data["areas"], base_dir) if "areas" in data else (),
         pool=_pool(_section(data, "pool")) if "pool" in data else None,
         siting=_siting(_section(data, "siting"), base_dir) if "siting" in data else None,
+        vintages=_vintages(data["vintage"], base_dir) if "vintage" in data else (),
+        claim=_claim(_section(data, "claim")) if "claim" in data else None,
         **_meta(_section(data, "meta")),
     )
 
@@ -640,11 +886,13 @@ __all__ = [
     "PRESETS",
     "AreasConfig",
     "Checks",
+    "ClaimConfig",
     "DemandConfig",
     "LayerSpec",
     "ReportConfig",
     "RunConfig",
     "SitingConfig",
+    "VintageConfig",
     "load_config",
     "parse_config",
 ]

@@ -32,7 +32,7 @@ from .errors import (
     ProblemLog,
     ReconciliationError,
 )
-from .evidence import MatchedOffers, OfferMatch, gather_evidence, match_offers
+from .evidence import Evidence, MatchedOffers, OfferMatch, gather_evidence, match_offers
 from .io.raster import check_signal_raster, sample_signal_raster
 from .io.registry import LayerData, read_layer
 from .io.vector import read_areas, read_households, read_points
@@ -80,6 +80,10 @@ class Results:
         The broadband pool assessment, with a ``[pool]`` section.
     sites
         The chosen mast sites, with a ``[siting]`` section.
+    evidence
+        The gathered evidence (:class:`~coverage_gap.evidence.Evidence`), kept when
+        ``run(..., keep_evidence=True)``: judging it under other standards costs no
+        reading or joining (the claim check, :mod:`coverage_gap.claims`).
     """
 
     households: pd.DataFrame
@@ -95,6 +99,7 @@ class Results:
     areas: tuple[tuple[str, pd.DataFrame], ...] = ()
     pool: PoolResult | None = None
     sites: SitingResult | None = None
+    evidence: Evidence | None = None
 
     @property
     def coverage(self) -> tuple[int, int]:
@@ -137,11 +142,12 @@ def _read(spec: LayerSpec, problems: ProblemLog, **extra: object) -> LayerData |
     return data
 
 
-def run(config: RunConfig, *, progress: bool = False) -> Results:
+def run(config: RunConfig, *, progress: bool = False, keep_evidence: bool = False) -> Results:
     """Run the analysis described by ``config``.
 
     ``progress`` shows a bar while long files (a national BBK file) are read, when
-    stderr is a terminal.
+    stderr is a terminal. ``keep_evidence`` keeps the gathered evidence in
+    :attr:`Results.evidence` (to judge it under other standards without reading again).
 
     Every input is read and validated before anything is computed; all problems of all
     inputs are raised together as one :class:`~coverage_gap.errors.InputError`. Then:
@@ -283,6 +289,7 @@ def run(config: RunConfig, *, progress: bool = False) -> Results:
         pool = assess_pool(evidence, boundaries, provenance, config.pool)
         problems.extend(pool.problems)
         clock.lap("broadband pool")
+    kept = evidence if keep_evidence else None
     # The matched offers and raster samples are not needed beyond this point.
     del evidence, fixed, mobile
     table = summarize_gap(classified, boundaries, provenance)
@@ -324,6 +331,7 @@ def run(config: RunConfig, *, progress: bool = False) -> Results:
         area_tables,
         pool,
         sites,
+        kept,
     )
 
 

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -46,6 +46,9 @@ from .standards import Provenance
 
 if TYPE_CHECKING:  # matplotlib is imported by the functions that draw: `run` needs none
     from matplotlib.figure import Figure
+
+    from .changes import VintageChange
+    from .claims import ClaimCheck
 
 try:  # POSIX advisory locks; elsewhere an exclusive lock file
     import fcntl
@@ -1252,6 +1255,7 @@ def fact_sheet(
     lang: str = "en",
     size: tuple[float, float] | None = None,
     title: bool = True,
+    change: pd.DataFrame | None = None,
 ) -> Figure:
     """Draw the one-page fact sheet of a municipality (a figure pyplot does not know).
 
@@ -1259,6 +1263,9 @@ def fact_sheet(
     the region's, its map of under-served households and its demand curve. A
     municipality without households in the data gets a page saying so (and where it
     lies) instead of empty charts. ``size`` and ``title`` as in :func:`report_charts`.
+    ``change`` (the per-municipality table of
+    :func:`coverage_gap.changes.compare_vintages`) adds the change since the older
+    vintage.
 
     Examples
     --------
@@ -1272,7 +1279,8 @@ def fact_sheet(
     ax = plot.new_axes(pyplot=False, size=size or plot.SLIDE, title=title)
     fig = ax.figure
     ax.remove()
-    return plot.draw_fact_sheet(fig, results, code, lang=lang)
+    row = change.loc[code] if change is not None and code in change.index else None
+    return plot.draw_fact_sheet(fig, results, code, lang=lang, change=row)
 
 
 def report_figures(
@@ -1421,6 +1429,8 @@ def write_report(
     claim: float | None = None,
     deck: bool = False,
     deck_command: str | None = None,
+    claim_check: ClaimCheck | None = None,
+    change: VintageChange | None = None,
 ) -> dict[str, Path]:
     """Write the full regional report as one set: run outputs, figures, workbook, fact sheets.
 
@@ -1435,6 +1445,9 @@ def write_report(
     (figures are made without pyplot). ``deck=True`` adds ``deck.pptx``, the
     presentation of :func:`coverage_gap.deck.write_deck` (``deck_command`` is how to
     regenerate it, for its notes), listed in the manifest like every other file.
+    ``claim_check`` adds the claim check's files (:func:`write_claim_files`) and
+    ``change`` the change since an older vintage (:func:`write_change_files`), which
+    each fact sheet then states.
 
     Examples
     --------
@@ -1455,8 +1468,10 @@ def write_report(
     folder, own = _open(out_dir, results)
     codes = [c for c in results.municipalities.index if c != S.REGION_CODE]
     charts = report_charts(results, lang=lang, claim=claim)
-    steps = (len(charts) + len(codes)) * (1 + deck) + 3 + deck
+    extra_steps = (claim_check is not None) + (change is not None)
+    steps = (len(charts) + len(codes)) * (1 + deck) + 3 + deck + extra_steps
     bar = _Steps(progress_bar(steps, desc="report", enabled=progress))
+    changes = change.municipalities if change is not None else None
 
     def write() -> dict[str, Path]:
         paths = _write_run_files(results, folder)
@@ -1468,6 +1483,15 @@ def write_report(
                     f"figures/{name}.{fmt}", figure_bytes(fig, fmt)
                 )
             bar.step(name)
+        history: dict[str, Any] = {}
+        if claim_check is not None:
+            paths.update(write_claim_files(claim_check, folder, lang=lang))
+            history["claim"] = claim_check.to_dict()
+            bar.step("claim check")
+        if change is not None:
+            paths.update(write_change_files(change, folder, lang=lang))
+            history["change"] = change_manifest(change)
+            bar.step("change")
         tables, left_out = _workbook_tables(results)
         paths["tables.xlsx"] = folder.write_bytes(
             "tables.xlsx",
@@ -1482,7 +1506,7 @@ def write_report(
         pdf = io.BytesIO()
         with _save_settings(), PdfPages(pdf, metadata=_PDF_META) as pages:
             for code in codes:
-                fig = fact_sheet(results, code, lang=lang)
+                fig = fact_sheet(results, code, lang=lang, change=changes)
                 paths[f"fact_sheet_{code}"] = folder.write_bytes(
                     f"fact_sheets/{code}.png", figure_bytes(fig, "png")
                 )
@@ -1503,7 +1527,8 @@ def write_report(
             )
             paths["deck.pptx"] = folder.write_bytes("deck.pptx", data)
             bar.step("deck")
-        paths["manifest"] = write_manifest(results, folder, extra={"language": lang})
+        extra = {"language": lang, **history, **vintage_inputs(results.config, folder)}
+        paths["manifest"] = write_manifest(results, folder, extra=extra)
         return paths
 
     try:
@@ -1517,9 +1542,163 @@ def write_report(
         bar.bar.close()
 
 
+# --- claims and the change between vintages ----------------------------------------------
+
+
+def _both_csv(folder: OutputFolder, stem: str, table: pd.DataFrame, *, index: bool) -> dict:
+    return {
+        stem: folder.write_bytes(f"{stem}.csv", csv_bytes(table, index=index)),
+        f"{stem}_da": folder.write_bytes(f"{stem}_da.csv", danish_csv_bytes(table, index=index)),
+    }
+
+
+def _figure_files(folder: OutputFolder, name: str, fig: Figure) -> dict[str, Path]:
+    return {
+        f"{name}.{fmt}": folder.write_bytes(f"figures/{name}.{fmt}", figure_bytes(fig, fmt))
+        for fmt in ("png", "svg")
+    }
+
+
+def verdict_text(check: ClaimCheck) -> str:
+    """Return the verdict in English and Danish, with the notes (``verdict.txt``)."""
+    lines = [check.verdict("en"), "", check.verdict("da")]
+    if check.notes:
+        lines += ["", *check.notes]
+    return "\n".join(lines) + "\n"
+
+
+def write_claim_files(
+    check: ClaimCheck, folder: OutputFolder, *, lang: str = "en"
+) -> dict[str, Path]:
+    """Add a claim check's files to an open output set.
+
+    Files: ``claims.csv`` (one row per specification), ``claims_municipalities.csv``
+    (per specification and municipality), each beside a ``*_da.csv``; ``verdict.txt``
+    (English and Danish); ``figures/claim_curve.png`` and ``.svg``.
+    """
+    from . import plot
+
+    paths = _both_csv(folder, "claims", check.specifications, index=True)
+    paths.update(_both_csv(folder, "claims_municipalities", check.municipalities, index=False))
+    paths["verdict"] = folder.write_bytes("verdict.txt", verdict_text(check).encode("utf-8"))
+    ax = plot.plot_claim_curve(check, ax=plot.new_axes(pyplot=False), lang=lang)
+    paths.update(_figure_files(folder, "claim_curve", cast("Figure", ax.figure)))
+    return paths
+
+
+def change_manifest(change: VintageChange) -> dict[str, Any]:
+    """Return the change's region row and warnings, for the manifest."""
+    region = change.municipalities.loc[S.REGION_CODE]
+    keys = [
+        "old_underserved_households",
+        "became_served_households",
+        "became_underserved_households",
+        "added_underserved_households",
+        "removed_underserved_households",
+        "new_underserved_households",
+    ]
+    return {
+        "old_data_year": str(region["old_data_year"]),
+        "new_data_year": str(region["new_data_year"]),
+        **{key: int(region[key]) for key in keys},
+        "warnings": [p.to_dict() for p in change.problems],
+    }
+
+
+def write_change_files(
+    change: VintageChange, folder: OutputFolder, *, lang: str = "en"
+) -> dict[str, Path]:
+    """Add the change between two vintages to an open output set.
+
+    Files: ``changes.csv`` (per municipality and a ``region`` row) and
+    ``change_reasons.csv`` (addresses and households per class and reason), each beside
+    a ``*_da.csv``; ``changes_addresses.parquet`` (one row per address of either
+    vintage, GeoParquet with WKB points); ``figures/change_waterfall`` (the region) and
+    ``figures/change_by_municipality``, PNG and SVG.
+    """
+    from . import plot
+
+    paths = _both_csv(folder, "changes", change.municipalities, index=True)
+    paths.update(_both_csv(folder, "change_reasons", change.reasons, index=False))
+    paths["changes_addresses"] = folder.write_bytes(
+        "changes_addresses.parquet", households_parquet_bytes(change.addresses)
+    )
+    for name, draw in (
+        ("change_waterfall", plot.plot_change_waterfall),
+        ("change_by_municipality", plot.plot_change_by_municipality),
+    ):
+        ax = draw(change.municipalities, ax=plot.new_axes(pyplot=False), lang=lang)
+        paths.update(_figure_files(folder, name, cast("Figure", ax.figure)))
+    return paths
+
+
+def vintage_inputs(config: Any, folder: OutputFolder) -> dict[str, Any]:
+    """Return the ``[[vintage]]`` files with their checksums, for the manifest."""
+    items = []
+    for vintage in getattr(config, "vintages", ()):
+        folder.add_inputs([spec.path for spec in vintage.inputs])
+        for spec in vintage.inputs:
+            digest, size = folder.input_checksums.get(str(Path(spec.path).resolve()), ("", 0))
+            items.append(
+                {
+                    "data_year": str(vintage.data_year),
+                    "path": folder.relative(spec.path),
+                    "kind": spec.kind,
+                    "sha256": digest,
+                    "bytes": size,
+                }
+            )
+    return {"vintage_inputs": items} if items else {}
+
+
+def runs_manifest_bytes(
+    runs: Sequence[Results], folder: OutputFolder, extra: Mapping[str, Any]
+) -> bytes:
+    """Return a manifest for outputs made from several runs (``claim``, ``diff``).
+
+    Every run's inputs with checksums and its parameters, the library versions, what
+    ``extra`` adds (the claim, the change) and the checksums of the files written.
+    """
+    entries = []
+    for results in runs:
+        config = results.config
+        folder.add_inputs([spec.path for spec in config.inputs])
+        inputs = []
+        for spec in config.inputs:
+            digest, size = folder.input_checksums.get(str(Path(spec.path).resolve()), ("", 0))
+            inputs.append(
+                {
+                    "path": folder.relative(spec.path),
+                    "kind": spec.kind,
+                    "sha256": digest,
+                    "bytes": size,
+                }
+            )
+        entries.append(
+            {
+                "data_year": "" if config.data_year is None else str(config.data_year),
+                "inputs": inputs,
+                "parameters": _relativise(config.to_dict(), folder),
+                "footer": results.provenance.footer(),
+                "checks": _relativise(results.checks(), folder),
+                "warnings": [_relativise(p.to_dict(), folder) for p in results.problems],
+            }
+        )
+    manifest = {
+        "library": "coverage_gap",
+        "versions": library_versions(),
+        "runs": entries,
+        **extra,
+        "outputs": dict(sorted(folder.checksums.items())),
+    }
+    text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str, allow_nan=False)
+    return (text + "\n").encode("utf-8")
+
+
 __all__ = [
     "OutputError",
     "OutputFolder",
+    "change_manifest",
     "check_output_dir",
     "csv_bytes",
     "danish_csv_bytes",
@@ -1530,7 +1709,12 @@ __all__ = [
     "report_charts",
     "report_figures",
     "where_to_act_tables",
+    "runs_manifest_bytes",
+    "verdict_text",
+    "vintage_inputs",
     "workbook_bytes",
+    "write_change_files",
+    "write_claim_files",
     "write_csv",
     "write_households_parquet",
     "write_manifest",

@@ -454,7 +454,8 @@ def write_demo_inputs(directory: str | Path, *, scale: float = 1.0, seed: int = 
 
     Files: ``municipalities.gpkg``, ``households.parquet`` (GeoParquet, with the
     planning ``zone`` and the estimated town size ``byindbyggere``),
-    ``fixed_offers.csv``, ``operator_a.tif``, ``operator_b.tif`` and ``demo.toml``.
+    ``fixed_offers.csv``, ``operator_a.tif``, ``operator_b.tif`` and ``demo.toml``;
+    and the 2025 vintage with ``demo_2025.toml`` (:mod:`coverage_gap.datasets.vintage`).
 
     Examples
     --------
@@ -477,6 +478,9 @@ def write_demo_inputs(directory: str | Path, *, scale: float = 1.0, seed: int = 
         write_signal_raster(out / f"{operator}.tif", values, transform, crs=CRS)
     config = out / "demo.toml"
     config.write_text(DEMO_TOML.format(source=DEMO_SOURCE), encoding="utf-8")
+    from .vintage import write_older_vintage
+
+    write_older_vintage(out, demo, config, seed=seed)
     return config
 
 

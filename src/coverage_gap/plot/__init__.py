@@ -59,7 +59,15 @@ SMALL_COUNT = S.SMALL_COUNT
 
 #: Colour-blind-safe colours: ColorBrewer YlOrRd (sequential) and Okabe-Ito (categories).
 SEQUENTIAL = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
-CATEGORICAL = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"]
+CATEGORICAL: list[str] = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#000000",
+]
 NO_DATA = "#e4e4e4"
 NO_DATA_HATCH = "#b0b0b0"
 INK = "#222222"
@@ -2307,13 +2315,22 @@ def plot_growth_rates(
 # --- fact sheets ------------------------------------------------------------------------
 
 
-def draw_fact_sheet(fig: Figure, results: Results, code: str, *, lang: str = "en") -> Figure:
+def draw_fact_sheet(
+    fig: Figure,
+    results: Results,
+    code: str,
+    *,
+    lang: str = "en",
+    change: pd.Series | None = None,
+) -> Figure:
     """Draw the one-page fact sheet of a municipality on a slide-sized figure.
 
     The share against the region (a big number with its interval), the fixed and the
     mobile gap beside the region's, the map of the under-served households and the
     demand curve. A municipality without households in the data gets a page that says
-    so and shows where it lies, no empty charts.
+    so and shows where it lies, no empty charts. ``change`` (the municipality's row of
+    a change table, :func:`coverage_gap.changes.compare_vintages`) adds two lines on the
+    change since the older vintage.
     """
     table, prov = results.municipalities, results.provenance
     row = table.loc[code]
@@ -2322,7 +2339,12 @@ def draw_fact_sheet(fig: Figure, results: Results, code: str, *, lang: str = "en
     slide = _Slide(fig)
     subtitle = _upper_first(standard_phrase(prov.standard, lang))
     slide.title(f"{name} ({code})", subtitle)
-    slide.footer(footer_text(prov, lang))
+    footer = footer_text(prov, lang)
+    if change is not None:
+        from .claims import change_footer
+
+        footer += " · " + change_footer(change, lang, source=prov.source)
+    slide.footer(footer)
     box = slide.content()
     dpi = fig.dpi
     unit = _unit(prov, lang)
@@ -2390,6 +2412,11 @@ def draw_fact_sheet(fig: Figure, results: Results, code: str, *, lang: str = "en
                 {"fontsize": SIZE["legend"] - 1, "color": CATEGORICAL[5]},
             )
         )
+    if change is not None:
+        from .claims import change_summary
+
+        text = change_summary(change, lang, denominator=prov.denominator)
+        blocks.append((text, {"fontsize": SIZE["legend"] - 2, "color": INK, "linespacing": 1.3}))
     y = _panel_texts(slide, col, blocks)
     gaps = fig.add_axes((0, 0, 1, 1))
     _gap_bars(gaps, row, region, prov, lang)
@@ -2469,7 +2496,7 @@ def draw_fact_sheet(fig: Figure, results: Results, code: str, *, lang: str = "en
         trend.set_title("", loc="left")
         for t in [t for t in fig.texts if t.get_gid() == FOOTER_TAG]:
             t.remove()
-        _Slide(fig).footer(footer_text(prov, lang))
+        _Slide(fig).footer(footer)
         trend.set_ylabel("")
         trend.set_xlabel("")
         for extra in [*trend.texts, *trend.child_axes]:
@@ -2582,4 +2609,7 @@ def _gap_bars(ax: Axes, row: pd.Series, region: pd.Series, prov: Provenance, lan
         ax.spines[side].set_visible(False)
 
 
+# The claim and change charts (plot_claim_curve, plot_change_waterfall, ...) live in a module
+# of their own, built on the helpers above; its __all__ says what it adds here.
+from .claims import *  # noqa: E402, F403
 from .where import plot_area_cells, plot_pool, plot_sites, rule_text  # noqa: E402, F401
