@@ -8,10 +8,11 @@ with a distinct exit status per kind (see :data:`EXIT_CODES`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import ConfigError, CoverageGapError, FetchError, InputError, OutputError
@@ -102,12 +103,16 @@ def _run(
     report: bool = False,
     lang: str | None = None,
     progress: bool = True,
+    engine: str | None = None,
+    scheduler: str | None = None,
 ) -> int:
     from .config import load_config
     from .pipeline import run
     from .report import OutputFolder, write_report, write_run_outputs
 
-    config = load_config(config_path)
+    config = _with_engine(load_config(config_path), engine, scheduler)
+    if config.engine.kind == "dask":
+        return _run_dask(config, out)
     # The output folder is checked and locked before anything is computed.
     with OutputFolder(out, inputs=config.input_paths()) as folder:
         results = run(config, progress=progress)
@@ -117,6 +122,42 @@ def _run(
             paths = write_run_outputs(results, folder)
         folder.commit()
     _print_summary(results, out, paths, report=report)
+    return 0
+
+
+def _with_engine(config: Any, engine: str | None, scheduler: str | None) -> Any:
+    """Return the configuration with the command line's --engine and --scheduler applied."""
+    from dataclasses import replace
+
+    from .config import EngineConfig
+
+    kind = engine or config.engine.kind
+    if kind == "memory":
+        if scheduler is not None:
+            raise ConfigError("--scheduler needs the dask engine (--engine dask)")
+        return config if config.engine.kind == "memory" else replace(config, engine=EngineConfig())
+    settings = replace(config.engine, kind=kind)
+    if scheduler is not None:
+        settings = replace(settings, scheduler=scheduler)
+    return replace(config, engine=settings)
+
+
+def _run_dask(config: Any, out: Path) -> int:
+    """``run`` on a dask cluster: the same outputs, households.parquet as a folder."""
+    from .engine.dask import run_dask, write_partitioned_outputs
+    from .report import OutputFolder
+
+    with contextlib.suppress(ImportError):  # run_dask says how to install it
+        import distributed  # noqa: F401  (sets its loggers to INFO on import)
+
+        # dask logs every worker's start and stop at INFO: follow the command's loudness.
+        logging.getLogger("distributed").setLevel(logging.getLogger().level)
+
+    with OutputFolder(out, inputs=config.input_paths()) as folder:
+        results = run_dask(config, households_out=folder.staging / "households.parquet")
+        paths = write_partitioned_outputs(results, folder)
+        folder.commit()
+    _print_summary(results, out, paths, report=False)
     return 0
 
 
@@ -177,6 +218,19 @@ def _parser() -> argparse.ArgumentParser:
     for p in (p_run, p_report):
         p.add_argument("config", type=Path, help="the run configuration (TOML)")
         p.add_argument("--out", type=Path, required=True, help="output directory")
+    p_run.add_argument(
+        "--engine",
+        choices=["memory", "dask"],
+        default=None,
+        help="where to run: one process (memory) or a dask cluster for partitioned inputs "
+        "larger than memory (default: [engine] kind of the configuration, else memory)",
+    )
+    p_run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="address of a running dask scheduler (default: a local cluster)",
+    )
     p_demo = sub.add_parser(
         "demo",
         parents=[common],
@@ -242,7 +296,13 @@ def main(argv: list[str] | None = None) -> int:
     progress = not (getattr(args, "no_progress", False) or args.quiet)
     try:
         if args.command == "run":
-            return _run(args.config, args.out, progress=progress)
+            return _run(
+                args.config,
+                args.out,
+                progress=progress,
+                engine=args.engine,
+                scheduler=args.scheduler,
+            )
         if args.command == "fetch":
             return _fetch(args, progress=progress)
         if args.command == "report":
