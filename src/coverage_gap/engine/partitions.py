@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,15 +40,17 @@ from ..aggregate import municipality_counts, reconcile
 from ..assign import LOCATED, MunicipalityIndex, assign_municipalities
 from ..classify import classify
 from ..config import LayerSpec
-from ..errors import CoverageGapError, InputError, Problem
+from ..errors import CoverageGapError, EmptyInputError, InputError, Problem
 from ..evidence import MatchedOffers, gather_evidence, match_offers
 from ..io._common import PARQUET_SUFFIXES, TABLE_SUFFIXES, VECTOR_SUFFIXES
 from ..io.raster import sample_signal_raster
-from ..io.registry import read_layer
+from ..io.registry import LayerData, read_layer
 from ..keys import all_digits, duplicated_keys
 from ..layers import household_xy
 from ..standards import ServiceStandard
 from ..validate import validate_households, validate_offers
+
+log = logging.getLogger(__name__)
 
 #: Ids listed in warnings, as in memory.
 SHOWN = 5
@@ -105,7 +108,8 @@ def partition_files(path: Path) -> list[Path]:
 
 # --- hashing ids into buckets ----------------------------------------------------------------
 
-_TABLE = np.random.default_rng(20260417).integers(0, 2**63, size=256, dtype=np.uint64) * 2 + 1
+# A random odd 64-bit number per (place among the kept bytes mod 16, byte).
+_TABLE = np.random.default_rng(20260417).integers(0, 2**63, size=(16, 256), dtype=np.uint64) * 2 + 1
 _DROPPED = np.zeros(256, dtype=bool)
 _DROPPED[[ord("0"), 9, 10, 11, 12, 13, 32]] = True  # zeros and ASCII white space
 _LOWER = np.arange(256, dtype=np.uint8)
@@ -126,9 +130,9 @@ def id_buckets(
 ) -> NDArray[np.int32]:
     """Bucket of each id: ids that may match, as they are or after normalisation, share one.
 
-    The key ignores ASCII case, every ``0`` and ASCII white space, and is taken after
-    Unicode NFC and trimming when there is non-ASCII text: a function of the normalised
-    id (:func:`coverage_gap.keys.normalize_ids`), so that every pair that
+    The key is the sequence of the id's bytes without ASCII case, ``0`` and ASCII
+    white space, taken after Unicode NFC and trimming when there is non-ASCII text: a
+    function of the normalised id (:func:`coverage_gap.keys.normalize_ids`), so that every pair that
     :func:`coverage_gap.keys.match_keys_normalized` can match lands in one bucket (more
     ids share a bucket than could match, which costs nothing but bucket size). Computed
     on the bytes with numpy, without Python strings. Missing ids go to bucket 0.
@@ -154,8 +158,17 @@ def id_buckets(
         data = np.frombuffer(array.buffers()[2], dtype=np.uint8)
     start, stop = int(offsets[0]), int(offsets[-1])
     chars = _LOWER[data[start:stop]]
-    weights = np.where(_DROPPED[chars], np.uint64(0), _TABLE[chars])
+    kept = ~_DROPPED[chars]
     lengths = np.diff(offsets)
+    # The place of each kept byte among its id's kept bytes: the same for every id that
+    # normalises alike, since those differ only in bytes that are not kept.
+    counted = np.cumsum(kept.view(np.uint8), dtype=np.int64)
+    before = np.r_[np.int64(0), counted][offsets[:-1] - start]
+    place = (counted - np.repeat(before, lengths)) & 15
+    place <<= 8
+    place += chars
+    weights = _TABLE.ravel()[place]
+    weights[~kept] = 0
     sums = np.zeros(n, dtype=np.uint64)
     filled = lengths > 0
     if weights.size:
@@ -237,9 +250,18 @@ def read_piece(
     section: str,
     working_crs: str,
 ) -> tuple[Any, list[Problem]]:
-    """Read one file of a layer with its kind's reader; problems are returned, not raised."""
+    """Read one file of a layer with its kind's reader; problems are returned, not raised.
+
+    An empty file (no rows, or a header only) is an empty partition, as writers of
+    partitioned data leave them; an input whose every file is empty is refused by the
+    caller, as the in-memory run refuses an empty file.
+    """
     try:
         data = read_layer(path, kind, options, section=section, working_crs=working_crs)
+    except EmptyInputError:
+        log.info("%s: an empty partition", path)
+        empty = pd.DataFrame()
+        return LayerData(str(path), households=empty, fixed_offers=empty, mobile_offers=empty), []
     except InputError as exc:
         return None, list(exc.problems)
     except CoverageGapError as exc:
