@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -108,12 +109,10 @@ def partition_files(path: Path) -> list[Path]:
 
 # --- hashing ids into buckets ----------------------------------------------------------------
 
-# A random odd 64-bit number per (place among the kept bytes mod 16, byte).
-_TABLE = np.random.default_rng(20260417).integers(0, 2**63, size=(16, 256), dtype=np.uint64) * 2 + 1
-_DROPPED = np.zeros(256, dtype=bool)
-_DROPPED[[ord("0"), 9, 10, 11, 12, 13, 32]] = True  # zeros and ASCII white space
-_LOWER = np.arange(256, dtype=np.uint8)
-_LOWER[65:91] += 32
+_SPACE = np.zeros(256, dtype=bool)
+_SPACE[[9, 10, 11, 12, 13, 32]] = True
+_UPPER = np.zeros(256, dtype=bool)
+_UPPER[65:91] = True
 
 
 def _strings(values: pa.Array | pd.Series | NDArray[np.object_]) -> pa.Array:
@@ -125,65 +124,81 @@ def _strings(values: pa.Array | pd.Series | NDArray[np.object_]) -> pa.Array:
     return array
 
 
-def id_buckets(
-    values: pa.Array | pd.Series | NDArray[np.object_], buckets: int
-) -> NDArray[np.int32]:
-    """Bucket of each id: ids that may match, as they are or after normalisation, share one.
+def _buffers(array: pa.Array) -> tuple[NDArray[np.int64], NDArray[np.uint8]]:
+    n = len(array)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + n + 1]
+    data = array.buffers()[2]
+    return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(
+        1, np.uint8
+    )
 
-    The key is the sequence of the id's bytes without ASCII case, ``0`` and ASCII
-    white space, taken after Unicode NFC and trimming when there is non-ASCII text: a
-    function of the normalised id (:func:`coverage_gap.keys.normalize_ids`), so that every pair that
-    :func:`coverage_gap.keys.match_keys_normalized` can match lands in one bucket (more
-    ids share a bucket than could match, which costs nothing but bucket size). Computed
-    on the bytes with numpy, without Python strings. Missing ids go to bucket 0.
+
+def bucket_keys(values: pa.Array | pd.Series | NDArray[np.object_]) -> pa.Array:
+    """Return the key on which ids are bucketed: equal for ids that normalise alike.
+
+    The id trimmed, without leading zeros, with ASCII letters in lower case (after
+    Unicode NFC when there is non-ASCII text): a function of the normalised id
+    (:func:`coverage_gap.keys.normalize_ids`), so every pair that
+    :func:`coverage_gap.keys.match_keys_normalized` can match gets one key (a few more
+    pairs share one than could match, which costs nothing). Most ids (a lower-case UUID
+    without a leading zero) are their own key and are not copied.
 
     Examples
     --------
-    >>> b = id_buckets(pd.Series([" 007", "7", "0A3F-E", "0a3f-e ", None]), 16)
-    >>> bool(b[0] == b[1]), bool(b[2] == b[3]), int(b[4])
-    (True, True, 0)
+    >>> bucket_keys(pd.Series([" 007", "7", "0A3F-E ", "a3f-e", None])).to_pylist()
+    ['7', '7', 'a3f-e', 'a3f-e', None]
     """
     array = _strings(values)
     n = len(array)
-    if n == 0:
-        return np.zeros(0, dtype=np.int32)
-    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + n + 1]
-    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)
-    if (data[offsets[0] : offsets[-1]] >= 128).any():
+    offsets, data = _buffers(array)
+    if n and (data[offsets[0] : offsets[-1]] >= 128).any():
         # Non-ASCII text: NFC and Unicode trimming first, as the normalisation does.
         array = _strings(pc.utf8_normalize(pc.utf8_trim_whitespace(array), "NFC"))
-        offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[
-            array.offset : array.offset + n + 1
-        ]
-        data = np.frombuffer(array.buffers()[2], dtype=np.uint8)
-    start, stop = int(offsets[0]), int(offsets[-1])
-    chars = _LOWER[data[start:stop]]
-    kept = ~_DROPPED[chars]
-    lengths = np.diff(offsets)
-    # The place of each kept byte among its id's kept bytes: the same for every id that
-    # normalises alike, since those differ only in bytes that are not kept.
-    counted = np.cumsum(kept.view(np.uint8), dtype=np.int64)
-    before = np.r_[np.int64(0), counted][offsets[:-1] - start]
-    place = (counted - np.repeat(before, lengths)) & 15
-    place <<= 8
-    place += chars
-    weights = _TABLE.ravel()[place]
-    weights[~kept] = 0
-    sums = np.zeros(n, dtype=np.uint64)
-    filled = lengths > 0
-    if weights.size:
-        # reduceat sums each id's bytes; empty ids would take their neighbour's first byte.
-        sums[filled] = np.add.reduceat(weights, (offsets[:-1] - start)[filled])
-    # A finaliser (splitmix64) spreads sums of few bytes over all buckets.
-    with np.errstate(over="ignore"):
-        z = sums ^ (sums >> np.uint64(30))
-        z = z * np.uint64(0xBF58476D1CE4E5B9)
-        z = z ^ (z >> np.uint64(27))
-        z = z * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    out = (z % np.uint64(buckets)).astype(np.int32)
-    if array.null_count:
-        out[np.asarray(array.is_null())] = 0
+        offsets, data = _buffers(array)
+    filled = np.diff(offsets) > 0
+    if not filled.any():
+        return array
+    starts = offsets[:-1][filled]
+    first = data[starts]
+    last = data[offsets[1:][filled] - 1]
+    upper = np.logical_or.reduceat(_UPPER[data[offsets[0] : offsets[-1]]], starts - offsets[0])
+    rework = np.zeros(n, dtype=bool)
+    rework[filled] = _SPACE[first] | (first == ord("0")) | _SPACE[last] | upper
+    if not rework.any():
+        return array
+    rows = pa.array(np.flatnonzero(rework))
+    fixed = pc.ascii_lower(pc.utf8_ltrim(pc.utf8_trim_whitespace(array.take(rows)), "0"))
+    return pc.replace_with_mask(array, pa.array(rework), fixed)
+
+
+def id_buckets(
+    values: pa.Array | pd.Series | NDArray[np.object_], buckets: int
+) -> NDArray[np.int32]:
+    """Bucket (0 to ``buckets - 1``) of each id, from DuckDB's hash of :func:`bucket_keys`.
+
+    Ids that may match, as they are or after normalisation, share a bucket; missing ids
+    go to bucket 0. The hash is the same in every worker process.
+
+    Examples
+    --------
+    >>> b = id_buckets(pd.Series([" 007", "7", "0A3F-E", "a3f-e ", None]), 16)
+    >>> bool(b[0] == b[1]), bool(b[2] == b[3]), int(b[4])
+    (True, True, 0)
+    """
+    keys = bucket_keys(values)
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int32)
+    con = duckdb.connect()
+    try:
+        con.register("ids", pa.table({"k": keys}))
+        found = con.execute(
+            "SELECT coalesce(hash(k) % ?, 0) AS b FROM ids", [buckets]
+        ).fetchnumpy()["b"]
+    finally:
+        con.close()
+    out = np.asarray(found, dtype=np.int64).astype(np.int32)
+    if keys.null_count:
+        out[np.asarray(keys.is_null())] = 0
     return out
 
 
