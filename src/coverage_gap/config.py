@@ -15,13 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import schema as S
-from .areas import AreaSpec
 from .assign import DEFAULT_MIN_LOCATED_SHARE, DEFAULT_TOLERANCE_M
 from .danish.growth import fit_danish_mobile_growth
-from .danish.pool import PoolSpec
 from .demand import SCENARIOS, BusyHour, GrowthScenario
 from .errors import ConfigError
 from .evidence import DEFAULT_MIN_MATCH_SHARE
@@ -37,8 +35,12 @@ from .io.registry import (
     kind_for,
     reader_for,
 )
-from .siting import SitingSpec
 from .standards import DENOMINATORS, PRESETS, ServiceStandard, get_standard
+
+if TYPE_CHECKING:  # the where-to-act modules load scipy: imported when a section asks
+    from .areas import AreaSpec
+    from .danish.pool import PoolSpec
+    from .siting import SitingSpec
 
 #: Sections a configuration may have.
 SECTIONS = (
@@ -517,6 +519,8 @@ _AREAS = {
 
 
 def _areas(data: Any, base: Path) -> tuple[AreasConfig, ...]:
+    from .areas import AreaSpec
+
     tables = [data] if isinstance(data, Mapping) else data
     if not isinstance(tables, list) or not all(isinstance(t, Mapping) for t in tables):
         raise ConfigError("[areas] must be a table or [[areas]] tables")
@@ -543,6 +547,8 @@ def _areas(data: Any, base: Path) -> tuple[AreasConfig, ...]:
 
 
 def _pool(table: Mapping[str, Any]) -> PoolSpec:
+    from .danish.pool import PoolSpec
+
     options = _typed(
         "pool",
         table,
@@ -564,6 +570,8 @@ def _pool(table: Mapping[str, Any]) -> PoolSpec:
 
 
 def _siting(table: Mapping[str, Any], base: Path) -> SitingConfig:
+    from .siting import SitingSpec
+
     options = _typed(
         "siting",
         table,

@@ -27,10 +27,15 @@ _UUID = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-
 _DIGITS = r"^[0-9]+$"
 
 
-def _as_arrow_strings(values: pd.Series | pd.Index | NDArray[np.object_]) -> pa.Array:
-    array = pa.array(values, from_pandas=True)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
+def _as_arrow_strings(
+    values: pd.Series | pd.Index | NDArray[np.object_] | pa.Array | pa.ChunkedArray,
+) -> pa.Array | pa.ChunkedArray:
+    # Chunks are kept: combining millions of ids read from Parquet would copy them all.
+    array = (
+        values
+        if isinstance(values, pa.Array | pa.ChunkedArray)
+        else pa.array(values, from_pandas=True)
+    )
     if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
         array = array.cast(pa.string())
     return array

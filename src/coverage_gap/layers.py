@@ -8,6 +8,7 @@ notebook can pass whatever it has.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass
@@ -192,6 +193,29 @@ def household_xy(table: pd.DataFrame) -> tuple[NDArray[np.float64], NDArray[np.f
     return table[S.X].to_numpy(np.float64), table[S.Y].to_numpy(np.float64)
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str | int) -> CRS:
+    return CRS.from_user_input(text)
+
+
+def as_crs(crs: object) -> CRS:
+    """Parse a CRS; the same text (``"EPSG:25832"``) is parsed once per process.
+
+    Parsing a CRS costs milliseconds and a run compares the same few CRSs dozens of
+    times, so text and integer inputs are cached.
+
+    Examples
+    --------
+    >>> as_crs("EPSG:25832") is as_crs("EPSG:25832")
+    True
+    """
+    if isinstance(crs, CRS):
+        return crs
+    if isinstance(crs, str | int) and not isinstance(crs, bool):
+        return _parsed(crs)
+    return CRS.from_user_input(crs)
+
+
 def crs_name(crs: object) -> str:
     """Return ``EPSG:nnnn`` where the CRS *is* that code, else its own definition (or name).
 
@@ -206,7 +230,7 @@ def crs_name(crs: object) -> str:
     >>> crs_name(CRS("+proj=utm +zone=32 +ellps=GRS80 +units=m +no_defs"))
     '+proj=utm +zone=32 +ellps=GRS80 +units=m +no_defs +type=crs'
     """
-    crs = CRS.from_user_input(crs)
+    crs = as_crs(crs)
     epsg = crs.to_epsg(min_confidence=100)
     if epsg:
         return f"EPSG:{epsg}"
@@ -230,7 +254,7 @@ def same_crs(a: object, b: object) -> bool:
     """
     if a is None or b is None:
         return False
-    return CRS.from_user_input(a).equals(CRS.from_user_input(b), ignore_axis_order=True)
+    return as_crs(a).equals(as_crs(b), ignore_axis_order=True)
 
 
 #: Largest distortion of distances a working CRS may have where the data lie (1 %).
@@ -266,7 +290,7 @@ def check_metric_crs(
     coverage_gap.errors.CRSError: 1 problem in the input:
       - working_crs: distances must be metres, but EPSG:4326 is in degree. Fix: ...
     """
-    parsed = CRS.from_user_input(crs)
+    parsed = as_crs(crs)
     units = {axis.unit_name for axis in parsed.axis_info}
     if not parsed.is_projected or units - {"metre"}:
         raise CRSError(

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -14,7 +15,6 @@ import pandas as pd
 
 from . import schema as S
 from .aggregate import Provenance, reconcile, summarize_gap
-from .areas import summarize_areas
 from .assign import (
     MunicipalityIndex,
     assign_municipalities,
@@ -23,7 +23,6 @@ from .assign import (
 )
 from .classify import classify
 from .config import LayerSpec, RunConfig
-from .danish.pool import PoolResult, assess_pool
 from .demand import project_demand
 from .errors import (
     ConfigError,
@@ -39,8 +38,11 @@ from .io.raster import check_signal_raster, sample_signal_raster
 from .io.registry import LayerData, read_layer
 from .io.vector import read_areas, read_households, read_points
 from .layers import SampledSignal, check_metric_crs, household_xy
-from .siting import SitingResult, choose_sites
 from .validate import validate_households, validate_municipalities, validate_offers
+
+if TYPE_CHECKING:  # imported where used: they load scipy
+    from .danish.pool import PoolResult
+    from .siting import SitingResult
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +277,8 @@ def run(config: RunConfig, *, progress: bool = False) -> Results:
     )
     pool = None
     if config.pool is not None:
+        from .danish.pool import assess_pool
+
         pool = assess_pool(evidence, boundaries, provenance, config.pool)
         problems.extend(pool.problems)
         clock.lap("broadband pool")
@@ -326,6 +330,8 @@ def _areas(
     config: RunConfig, classified: pd.DataFrame, provenance: Provenance, problems: ProblemLog
 ) -> tuple[tuple[str, pd.DataFrame], ...]:
     """Tabulate the ``[[areas]]`` sections: DDKN cells or polygon layers."""
+    from .areas import summarize_areas
+
     out = []
     for section in config.areas:
         layer = None
@@ -351,6 +357,7 @@ def _sites(
     siting = config.siting
     if siting is None:
         return None
+    from .siting import choose_sites
 
     def points(path: Path | None) -> pd.DataFrame | None:
         if path is None:

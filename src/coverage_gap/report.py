@@ -28,14 +28,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from matplotlib.figure import Figure
 from pyproj import CRS
 
 from . import schema as S
@@ -43,6 +42,9 @@ from .errors import OutputError
 from .io._common import sha256
 from .pipeline import Results
 from .progress import progress_bar
+
+if TYPE_CHECKING:  # matplotlib is imported by the functions that draw: `run` needs none
+    from matplotlib.figure import Figure
 
 try:  # POSIX advisory locks; elsewhere an exclusive lock file
     import fcntl
@@ -439,11 +441,16 @@ def households_parquet_bytes(classified: pd.DataFrame, *, encoding: str = "WKB")
     driver, QGIS included) or ``"point"`` (GeoParquet 1.1 native encoding, GDAL ≥ 3.9).
     The WKB is built from the ``x``/``y`` columns without creating shapely objects.
     """
-    frame = classified.copy()
-    for column in frame.columns:
-        if isinstance(frame[column].dtype, pd.CategoricalDtype):
-            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    # Column by column, without copying the frame: numbers and Arrow-backed text convert
+    # without a copy, categories are decoded to plain text in Arrow (readers without
+    # dictionary support, older GDAL among them, see ordinary strings).
+    arrays = {}
+    for name, values in classified.items():
+        array = pa.array(values.array if hasattr(values, "array") else values, from_pandas=True)
+        if pa.types.is_dictionary(array.type):
+            array = array.cast(array.type.value_type)
+        arrays[str(name)] = array
+    table = pa.table(arrays)
     x = classified[S.X].to_numpy(np.float64)
     y = classified[S.Y].to_numpy(np.float64)
     valid = np.isfinite(x) & np.isfinite(y)
@@ -490,7 +497,8 @@ def households_parquet_bytes(classified: pd.DataFrame, *, encoding: str = "WKB")
     }
     table = table.replace_schema_metadata({b"geo": json.dumps(geo).encode()})
     buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd")
+    # zstd at level 1: a third of the time of the default level, files a few % larger.
+    pq.write_table(table, buffer, compression="zstd", compression_level=1)
     return buffer.getvalue()
 
 
@@ -547,7 +555,7 @@ def municipality_layer(
 
     One row per municipality (no region row) with every column of ``table``, plus
     ``has_data`` (households in the data), ``few_households`` (fewer than
-    ``min_households``, default :data:`coverage_gap.plot.SMALL_COUNT`) and
+    ``min_households``, default :data:`coverage_gap.schema.SMALL_COUNT`) and
     ``underserved_pct`` (the share in percent, for tooltips); counts of a service that
     was not assessed are NaN. In the CRS of ``boundaries`` (EPSG:25832).
 
@@ -559,9 +567,7 @@ def municipality_layer(
     >>> len(layer), layer.crs.to_epsg(), bool(layer["has_data"].all())
     (17, 25832, True)
     """
-    from .plot import SMALL_COUNT
-
-    threshold = SMALL_COUNT if min_households is None else min_households
+    threshold = S.SMALL_COUNT if min_households is None else min_households
     rows = table[table.index != S.REGION_CODE]
     base = boundaries[[S.MUNICIPALITY_CODE, "geometry"]].set_index(S.MUNICIPALITY_CODE)
     frame = rows.join(base, how="right")

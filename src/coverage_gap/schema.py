@@ -74,3 +74,8 @@ UNDERSERVED: Final = "underserved"
 MISSING_UPLOAD_DECIDES: Final = "missing_upload_decides"
 
 REGION_CODE: Final = "region"
+
+#: Fewer households than this in a share's denominator make the share uncertain: figures
+#: mark such municipalities "few" and keep their intervals off the axis range. (Area
+#: tables have their own, privacy-minded rule: :data:`coverage_gap.areas.MIN_HOUSEHOLDS`.)
+SMALL_COUNT: Final = 30

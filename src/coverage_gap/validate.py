@@ -20,6 +20,7 @@ from pyproj import CRS
 from . import schema as S
 from .errors import Problem, Severity
 from .keys import duplicated_keys
+from .layers import as_crs
 
 _FIRST = 5
 
@@ -200,7 +201,7 @@ def validate_households(
     if bad.all() and not partition:
         problems.append(no_usable_points(source))
     if crs is not None:
-        problems += check_coordinates_crs(x, y, CRS.from_user_input(crs), source=source)
+        problems += check_coordinates_crs(x, y, as_crs(crs), source=source)
     return frame, problems
 
 

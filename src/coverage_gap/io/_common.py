@@ -16,7 +16,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
 
 from ..errors import CoverageGapError, CRSError, EmptyInputError, InputError, Problem
-from ..layers import crs_name
+from ..layers import as_crs, crs_name
 from ..validate import missing_columns
 
 PathLike = str | Path
@@ -93,7 +93,7 @@ def existing_file(path: PathLike, *, what: str = "input") -> Path:
 def parse_crs(crs: object, *, source: str) -> CRS:
     """Parse a user-given CRS, with an error that names the source."""
     try:
-        return CRS.from_user_input(crs)
+        return as_crs(crs)
     except (ProjCRSError, TypeError, ValueError) as exc:
         raise CRSError(
             Problem(

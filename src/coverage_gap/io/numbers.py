@@ -223,18 +223,30 @@ def _finite_or_error(
 ) -> NDArray[np.float64]:
     infinite = np.isinf(values)
     if infinite.any():
-        rows = np.flatnonzero(infinite)
-        raise InputError(
-            Problem(
-                source,
-                f"infinite {what}s",
-                column=column,
-                rows=tuple(int(r) + _FIRST_LINE for r in rows[:5]),
-                count=int(rows.size),
-                fix=f"give finite {what}s; leave a cell empty when there is no value",
-            )
+        raise _row_error(
+            source,
+            column,
+            np.flatnonzero(infinite),
+            f"infinite {what}s",
+            f"give finite {what}s; leave a cell empty when there is no value",
         )
     return values
+
+
+def _row_error(
+    source: str, column: str, rows: NDArray[np.intp], message: str, fix: str
+) -> InputError:
+    """Build an error naming the column and the first offending file lines (header = 1)."""
+    return InputError(
+        Problem(
+            source,
+            message,
+            column=column,
+            rows=tuple(int(r) + _FIRST_LINE for r in rows[:5]),
+            count=int(rows.size),
+            fix=fix,
+        )
+    )
 
 
 def _raise_bad(
@@ -242,13 +254,4 @@ def _raise_bad(
 ) -> None:
     rows = np.flatnonzero(np.asarray(pc.fill_null(bad, False).to_numpy(zero_copy_only=False)))
     example = text.take(pa.array(rows[:1])).to_pylist()[0] if rows.size else None
-    raise InputError(
-        Problem(
-            source,
-            f"{message}, e.g. {example!r}",
-            column=column,
-            rows=tuple(int(r) + _FIRST_LINE for r in rows[:5]),
-            count=int(rows.size),
-            fix=fix,
-        )
-    )
+    raise _row_error(source, column, rows, f"{message}, e.g. {example!r}", fix)

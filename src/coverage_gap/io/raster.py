@@ -229,7 +229,7 @@ def _read(dataset: rasterio.io.DatasetReader, band: int, window: Window) -> NDAr
     """
     raw = dataset.read(band, window=window)
     dtype = _value_dtype(dataset, band)
-    values = raw.astype(dtype)
+    values = raw.astype(dtype, copy=False)
     flags = dataset.mask_flag_enums[band - 1]
     nodata = dataset.nodatavals[band - 1]
     if MaskFlags.per_dataset in flags or (

@@ -107,6 +107,14 @@ def header_names(path: Path, sep: str, encoding: str) -> list[str]:
     return [c.lstrip("\ufeff") for c in first]
 
 
+def parquet_schema(path: Path) -> tuple[list[str], dict]:
+    """Column names and ``geo`` metadata of a (Geo)Parquet file, without reading data."""
+    with reading(str(path), "Parquet file"):
+        schema = pq.read_schema(path)
+    meta = schema.metadata or {}
+    return list(schema.names), json.loads(meta[b"geo"]) if b"geo" in meta else {}
+
+
 def read_parquet(
     path: Path, *, columns: Sequence[str] | None = None, categorical: Sequence[str] = ()
 ) -> tuple[pa.Table, dict]:

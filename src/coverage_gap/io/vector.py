@@ -38,7 +38,7 @@ from ._common import (
     transform_xy,
 )
 from .numbers import parse_numbers
-from .tabular import point_xy, read_csv, read_parquet
+from .tabular import parquet_schema, point_xy, read_csv, read_parquet
 
 log = logging.getLogger(__name__)
 
@@ -167,12 +167,20 @@ def read_households(
             )
             geo: dict = {}
         else:
-            table, geo = read_parquet(p)
+            # Only the columns the table needs: a wide address file may carry dozens.
+            names, geo = parquet_schema(p)
+            if geo:
+                primary = geo.get("primary_column", "geometry")
+                require_columns(names, wanted, source=source, what="household")
+                table, _ = read_parquet(p, columns=[*dict.fromkeys([*wanted, primary])])
+            else:
+                if x is None or y is None:
+                    x, y = pick_columns(names, _XY_CANDIDATES, source=source, what="coordinate")
+                require_columns(names, [*wanted, x, y], source=source, what="household")
+                table, _ = read_parquet(p, columns=[*dict.fromkeys([*wanted, x, y])])
             frame = None
         if geo:
-            primary = geo.get("primary_column", "geometry")
             meta = geo["columns"][primary]
-            require_columns(table.column_names, wanted, source=source, what="household")
             xs, ys = point_xy(table.column(primary), meta.get("encoding", "WKB"), source=source)
             # GeoParquet: a missing "crs" key means OGC:CRS84; an explicit null means unknown.
             file_crs = meta["crs"] if "crs" in meta else "OGC:CRS84"

@@ -51,8 +51,7 @@ if TYPE_CHECKING:
 SLIDE = (13.333, 7.5)  # inches: a 16:9 slide
 SLIDE_TAG = "coverage_gap-slide"
 FOOTER_TAG = "coverage_gap-footer"
-SMALL_COUNT = 30
-"""Fewer households than this (in the denominator) make a share uncertain: marked "few"."""
+SMALL_COUNT = S.SMALL_COUNT
 
 #: Colour-blind-safe colours: ColorBrewer YlOrRd (sequential) and Okabe-Ito (categories).
 SEQUENTIAL = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
