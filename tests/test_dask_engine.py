@@ -193,6 +193,61 @@ def test_offers_in_other_partitions_empty_partition_and_one_without_points(world
     assert any("rows without finite coordinates" in m for m in messages)
 
 
+def test_coverage_polygons_and_mobile_offer_tables_in_partitions(world_files, client):
+    import geopandas as gpd
+    import shapely
+
+    from coverage_gap.config import LayerSpec
+
+    folder = world_files.parent
+    gpd.GeoDataFrame(
+        {"down": [1000.0], "up": [1000.0]},
+        geometry=[shapely.box(2000, 0, 3000, 1000)],
+        crs="EPSG:25832",
+    ).to_file(folder / "fibre.gpkg")
+    mobile = pd.DataFrame(
+        {
+            "address_id": ["h3", "h6", "h8", "h8"],
+            "down_mbps": [200.0, 50.0, 100.0, 10.0],
+            "up_mbps": [50.0, 5.0, 30.0, 1.0],
+        }
+    )
+    mobile.to_csv(folder / "mobile.csv", index=False)
+    polygons = LayerSpec(folder / "fibre.gpkg", "polygons", {"download": "down", "upload": "up"})
+    table = LayerSpec(
+        folder / "mobile.csv", "table", {"download": "down_mbps", "upload": "up_mbps"}
+    )
+    standard = {
+        "mobile_down_mbps": 100,
+        "mobile_up_mbps": 30,
+        "underserved": "no_fixed_and_no_mobile",
+    }
+
+    def extended(config, mobile_path):
+        return replace(
+            config,
+            fixed=(*config.fixed, polygons),
+            mobile=(*config.mobile, replace(table, path=mobile_path)),
+            standard=replace(config.standard, **standard),
+            checks=replace(config.checks, min_offer_match_share=0.0),
+        )
+
+    memory = run(extended(load_config(world_files), folder / "mobile.csv"))
+    _split(mobile, [[3], [0, 1], [2]], folder / "m", ".csv")
+    config = _partitioned(
+        world_files,
+        households=[[0, 1, 2, 3, 4, 5], list(range(6, 12))],
+        offers=[list(range(7)), list(range(7, 13))],
+    )
+    result = run_dask(extended(config, folder / "m"), client=client)
+    assert _tables(result) == _tables(memory)
+    assert [w for w, _ in result.offer_matches] == ["fixed", "mobile"]
+    assert (
+        result.municipalities.loc["region", "unserved_both_households"]
+        == (memory.municipalities.loc["region", "unserved_both_households"])
+    )
+
+
 def test_duplicate_ids_across_partitions_are_refused_like_in_memory(world_files, client):
     config = _partitioned(
         world_files,
@@ -331,6 +386,12 @@ def test_engine_section_is_checked(world_files):
 
 def test_scheduler_without_dask_engine_is_a_configuration_error(world_files, tmp_path, capsys):
     from coverage_gap.cli import EXIT_CONFIG, main
+
+    text = world_files.read_text(encoding="utf-8")
+    world_files.write_text(text + '\n[engine]\nkind = "dask"\n', encoding="utf-8")
+    assert main(["report", str(world_files), "--out", str(tmp_path / "r")]) == EXIT_CONFIG
+    assert "runs in memory" in capsys.readouterr().err
+    world_files.write_text(text, encoding="utf-8")
 
     code = main(["run", str(world_files), "--out", str(tmp_path / "o"), "--scheduler", "tcp://x:1"])
     assert code == EXIT_CONFIG

@@ -112,6 +112,11 @@ def _run(
 
     config = _with_engine(load_config(config_path), engine, scheduler)
     if config.engine.kind == "dask":
+        if report:
+            raise ConfigError(
+                "coverage-gap report draws every household: it runs in memory; [engine] kind = "
+                '"dask" is for coverage-gap run (or set kind = "memory")'
+            )
         return _run_dask(config, out)
     # The output folder is checked and locked before anything is computed.
     with OutputFolder(out, inputs=config.input_paths()) as folder:

@@ -376,8 +376,8 @@ def _run(
         if spec.kind == "table":
             t = tables.index(spec)
             found = by_table[t]
-            for scan in found:
-                problems.extend(scan.problems)
+            for offer_scan in found:
+                problems.extend(offer_scan.problems)
             if all(s.readable for s in found):
                 if sum(s.rows for s in found) == 0:
                     problems.add(empty_offers(str(spec.path), spec.section))
@@ -585,15 +585,13 @@ def _concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
 
 
 def _add_counts(parts: Sequence[PartResult]) -> dict[str, np.ndarray | None]:
-    """Add the partitions' counts; a service not assessed anywhere stays unassessed."""
+    """Add the partitions' counts; a service not assessed for some household stays unassessed."""
     counted = [p.counts for p in parts if p.rows]
     total: dict[str, np.ndarray | None] = {}
     for name in GAP_COUNTS:
         values = [c.get(name) for c in counted]
-        if not values or any(v is None for v in values):
-            total[name] = None
-        else:
-            total[name] = np.sum(values, axis=0)
+        found = [v for v in values if v is not None]
+        total[name] = np.sum(found, axis=0) if found and len(found) == len(values) else None
     return total
 
 
