@@ -188,8 +188,10 @@ def id_buckets(
     keys = bucket_keys(values)
     if len(keys) == 0:
         return np.zeros(0, dtype=np.int32)
+    # No progress bar on a worker's stderr for a long hash.
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")
         con.register("ids", pa.table({"k": keys}))
         found = con.execute(
             "SELECT coalesce(hash(k) % ?, 0) AS b FROM ids", [buckets]
