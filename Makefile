@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine with Python 3.11+:
 #   make demo   - build .venv, run the synthetic Region Sjælland, write out/demo/
-#   make test   - build .venv with the test extra, run ruff and the test suite
+#   make test   - build .venv with the test and dask extras, run ruff and the test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,7 +14,7 @@ $(BIN)/python:
 
 # Reinstall whenever pyproject.toml changes (the stamp is older than it).
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,dask]"
 	touch $@
 
 demo: $(VENV)/.installed

@@ -132,13 +132,59 @@ def summarize_gap(
     >>> t["underserved_share"].round(3).tolist()
     [0.25, 1.0, 0.5]
     """
+    return summarize_counts(
+        municipality_counts(classified, municipalities),
+        municipalities,
+        provenance,
+        confidence=confidence,
+    )
+
+
+def municipality_counts(
+    classified: pd.DataFrame, municipalities: gpd.GeoDataFrame | pd.DataFrame
+) -> dict[str, NDArray[np.float64] | None]:
+    """:func:`gap_counts` per reported municipality, in the layer's order.
+
+    Counts of several pieces of one input (partitions) add up to the counts of the
+    whole; :func:`summarize_counts` makes the table of them.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"municipality_code": pd.Categorical(["0002", None]),
+    ...                   "households": [3, 1], "underserved": [True, True]})
+    >>> m = pd.DataFrame({"municipality_code": ["0001", "0002"]})
+    >>> municipality_counts(c, m)["households"].tolist()
+    [0.0, 3.0]
+    """
+    codes_all = selected_municipalities(municipalities)[S.MUNICIPALITY_CODE].astype(str).tolist()
+    k = len(codes_all)
+    codes = category_codes(classified[S.MUNICIPALITY_CODE], codes_all)
+    codes[codes < 0] = k
+    return gap_counts(classified, codes, k)
+
+
+def summarize_counts(
+    counts: dict[str, NDArray[np.float64] | None],
+    municipalities: gpd.GeoDataFrame | pd.DataFrame,
+    provenance: Provenance,
+    *,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Return the table of :func:`summarize_gap` from :func:`municipality_counts` (or a sum).
+
+    Examples
+    --------
+    >>> from coverage_gap.standards import DK_100_30
+    >>> m = pd.DataFrame({"municipality_code": ["0001"], "municipality_name": ["A"]})
+    >>> counts = {"addresses": np.array([2.0]), "households": np.array([4.0]),
+    ...           "underserved_households": np.array([1.0])}
+    >>> summarize_counts(counts, m, Provenance(DK_100_30))["underserved_share"].tolist()
+    [0.25, 0.25]
+    """
     municipalities = selected_municipalities(municipalities)
     codes_all = municipalities[S.MUNICIPALITY_CODE].astype(str).tolist()
     names = municipalities[S.MUNICIPALITY_NAME].astype(str).tolist()
     k = len(codes_all)
-    codes = category_codes(classified[S.MUNICIPALITY_CODE], codes_all)
-    codes[codes < 0] = k
-    counts = gap_counts(classified, codes, k)
     households = counts["households"]
     assert households is not None  # counted for every table
     with_data = (households > 0).astype(np.int64)

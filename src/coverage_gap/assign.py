@@ -299,15 +299,56 @@ def check_located(
     n = len(assignment)
     if n == 0:
         return
-    located = assignment[S.ASSIGNMENT].isin(["inside", "nearest", "outside_selection"])
-    share = float(located.sum()) / n
+    located = int(assignment[S.ASSIGNMENT].isin(LOCATED).sum())
+    if located / n >= min_share:
+        return
+    check_located_count(
+        located, n, *household_xy(households), index, min_share=min_share, source=source
+    )
+
+
+#: Assignments of an address that lies in or near some polygon of the boundary file.
+LOCATED = ("inside", "nearest", "outside_selection")
+
+
+def check_located_count(
+    located: int,
+    n: int,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    index: MunicipalityIndex,
+    *,
+    min_share: float = DEFAULT_MIN_LOCATED_SHARE,
+    source: str = "households",
+) -> None:
+    """:func:`check_located` from counts: ``located`` of ``n`` addresses lie in or near one.
+
+    For an input counted in pieces (a partitioned run); ``x`` and ``y`` are the points,
+    or a sample of them that keeps their extremes, and serve only to say what probably
+    went wrong.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> m = gpd.GeoDataFrame({"municipality_code": ["0001"], "municipality_name": ["A"]},
+    ...                      geometry=[shapely.box(0, 0, 1000, 1000)], crs="EPSG:25832")
+    >>> index = MunicipalityIndex.build(m)
+    >>> check_located_count(3, 4, np.array([1.0]), np.array([1.0]), index)
+    >>> check_located_count(1, 4, np.array([12.0]), np.array([55.0]), index)
+    Traceback (most recent call last):
+    ...
+    coverage_gap.errors.AssignmentError: 1 problem in the input:
+      - households: 1 of 4 addresses (25.0%) lie in or near a municipality, ... look swapped. ...
+    """
+    if n == 0:
+        return
+    share = located / n
     if share >= min_share:
         return
-    x, y = household_xy(households)
     raise AssignmentError(
         Problem(
             source,
-            f"{int(located.sum()):,} of {n:,} addresses ({share:.1%}) lie in or near a "
+            f"{located:,} of {n:,} addresses ({share:.1%}) lie in or near a "
             f"municipality, fewer than the required {min_share:.0%}: " + _diagnose(x, y, index),
             fix="check the coordinate columns (x = east, y = north), the CRS of the "
             "households and the boundary file; if the addresses really lie mostly outside "

@@ -8,10 +8,11 @@ with a distinct exit status per kind (see :data:`EXIT_CODES`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import ConfigError, CoverageGapError, FetchError, InputError, OutputError
@@ -104,13 +105,22 @@ def _run(
     report: bool = False,
     lang: str | None = None,
     progress: bool = True,
+    engine: str | None = None,
+    scheduler: str | None = None,
 ) -> int:
     from .config import load_config
     from .pipeline import run
     from .report import OutputFolder, write_report, write_run_outputs
     from .vintages import report_extras
 
-    config = load_config(config_path)
+    config = _with_engine(load_config(config_path), engine, scheduler)
+    if config.engine.kind == "dask":
+        if report:
+            raise ConfigError(
+                "coverage-gap report draws every household: it runs in memory; [engine] kind = "
+                '"dask" is for coverage-gap run (or set kind = "memory")'
+            )
+        return _run_dask(config, out)
     # The output folder is checked and locked before anything is computed.
     with OutputFolder(out, inputs=config.input_paths()) as folder:
         history = report and bool(config.vintages or config.claim)
@@ -151,6 +161,42 @@ def _deck(
     print(_summary(results))
     print(f"  wrote {out}")
     return EXIT_OK
+
+
+def _with_engine(config: Any, engine: str | None, scheduler: str | None) -> Any:
+    """Return the configuration with the command line's --engine and --scheduler applied."""
+    from dataclasses import replace
+
+    from .config import EngineConfig
+
+    kind = engine or config.engine.kind
+    if kind == "memory":
+        if scheduler is not None:
+            raise ConfigError("--scheduler needs the dask engine (--engine dask)")
+        return config if config.engine.kind == "memory" else replace(config, engine=EngineConfig())
+    settings = replace(config.engine, kind=kind)
+    if scheduler is not None:
+        settings = replace(settings, scheduler=scheduler)
+    return replace(config, engine=settings)
+
+
+def _run_dask(config: Any, out: Path) -> int:
+    """``run`` on a dask cluster: the same outputs, households.parquet as a folder."""
+    from .engine.dask import run_dask, write_partitioned_outputs
+    from .report import OutputFolder
+
+    with contextlib.suppress(ImportError):  # run_dask says how to install it
+        import distributed  # noqa: F401  (sets its loggers to INFO on import)
+
+        # dask logs every worker's start and stop at INFO: follow the command's loudness.
+        logging.getLogger("distributed").setLevel(logging.getLogger().level)
+
+    with OutputFolder(out, inputs=config.input_paths()) as folder:
+        results = run_dask(config, households_out=folder.staging / "households.parquet")
+        paths = write_partitioned_outputs(results, folder)
+        folder.commit()
+    _print_summary(results, out, paths, report=False)
+    return 0
 
 
 def _demo(out: Path, *, scale: float, lang: str | None, progress: bool) -> int:
@@ -318,6 +364,19 @@ def _parser() -> argparse.ArgumentParser:
     p_deck.add_argument(
         "--template", type=Path, default=None, help="an organisation's .pptx template"
     )
+    p_run.add_argument(
+        "--engine",
+        choices=["memory", "dask"],
+        default=None,
+        help="where to run: one process (memory) or a dask cluster for partitioned inputs "
+        "larger than memory (default: [engine] kind of the configuration, else memory)",
+    )
+    p_run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="address of a running dask scheduler (default: a local cluster)",
+    )
     p_demo = sub.add_parser(
         "demo",
         parents=[common],
@@ -410,7 +469,13 @@ def main(argv: list[str] | None = None) -> int:
     progress = not (getattr(args, "no_progress", False) or args.quiet)
     try:
         if args.command == "run":
-            return _run(args.config, args.out, progress=progress)
+            return _run(
+                args.config,
+                args.out,
+                progress=progress,
+                engine=args.engine,
+                scheduler=args.scheduler,
+            )
         if args.command == "fetch":
             return _fetch(args, progress=progress)
         if args.command == "deck":

@@ -59,7 +59,11 @@ SECTIONS = (
     "siting",
     "vintage",
     "claim",
+    "engine",
 )
+
+#: Engines a run can use: ``"memory"`` (one process, the default) or ``"dask"``.
+ENGINES = ("memory", "dask")
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,82 @@ class ReportConfig:
             raise ConfigError(
                 f"[report] claim_share must be a share between 0 and 1, got {self.claim_share!r}"
             )
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """The ``[engine]`` section: where the analysis runs.
+
+    Parameters
+    ----------
+    kind
+        ``"memory"`` (one process; the default) or ``"dask"``: households and offers
+        read as partitioned files (a folder of files or a glob), the work spread over a
+        dask cluster (see the README, "Beyond one machine").
+    scheduler
+        Address of a running dask scheduler (``"tcp://10.0.0.5:8786"``); a local
+        cluster on this machine when absent.
+    workers
+        Worker processes of the local cluster (default: one per core).
+    threads_per_worker
+        Threads per worker of the local cluster.
+    memory_limit
+        Memory limit per worker of the local cluster (``"4GB"``); dask's default share of
+        the machine's memory when absent.
+    buckets
+        Pieces into which address ids are hashed to join offers to households (and to
+        find duplicate ids); default: one per household file. More buckets, smaller
+        pieces.
+    scratch
+        Folder for the exchange between partitions; every worker must reach it (a
+        temporary folder by default, enough for a local cluster).
+    """
+
+    kind: str = "memory"
+    scheduler: str | None = None
+    workers: int | None = None
+    threads_per_worker: int = 1
+    memory_limit: str | None = None
+    buckets: int | None = None
+    scratch: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ENGINES:
+            raise ConfigError(f"[engine] kind must be one of {list(ENGINES)}, got {self.kind!r}")
+        for name in ("workers", "threads_per_worker", "buckets"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ConfigError(f"[engine] {name} must be a whole number >= 1, got {value!r}")
+        if self.kind == "memory":
+            given = [
+                name
+                for name in ("scheduler", "workers", "memory_limit", "buckets", "scratch")
+                if getattr(self, name) is not None
+            ]
+            if given:
+                raise ConfigError(
+                    f'[engine] {given[0]} applies to kind = "dask" only (kind is "memory")'
+                )
+
+
+def _engine(table: Mapping[str, Any], base: Path) -> EngineConfig:
+    options = _typed(
+        "engine",
+        table,
+        {
+            "kind": TEXT,
+            "scheduler": TEXT,
+            "workers": INTEGER,
+            "threads_per_worker": INTEGER,
+            "memory_limit": TEXT,
+            "buckets": INTEGER,
+            "scratch": PATH,
+        },
+    )
+    if "scratch" in options:
+        scratch = Path(options["scratch"])
+        options["scratch"] = scratch if scratch.is_absolute() else base / scratch
+    return EngineConfig(**options)
 
 
 @dataclass(frozen=True)
@@ -294,6 +374,8 @@ class RunConfig:
         :func:`coverage_gap.geo.check_metric_crs`).
     demand, checks, report
         The optional sections.
+    engine
+        Where the analysis runs (``[engine]``; one process by default).
     areas, pool, siting
         Where to act: tables per DDKN cell or area layer, the broadband pool, mast
         siting (see the README section "Where to act").
@@ -323,6 +405,7 @@ class RunConfig:
     siting: SitingConfig | None = None
     vintages: tuple[VintageConfig, ...] = ()
     claim: ClaimConfig | None = None
+    engine: EngineConfig = field(default_factory=EngineConfig)
 
     def __post_init__(self) -> None:
         # A spec built in code knows its section from the field it is given in.
@@ -837,6 +920,7 @@ def parse_config(data: Mapping[str, Any], base_dir: Path) -> RunConfig:
         siting=_siting(_section(data, "siting"), base_dir) if "siting" in data else None,
         vintages=_vintages(data["vintage"], base_dir) if "vintage" in data else (),
         claim=_claim(_section(data, "claim")) if "claim" in data else None,
+        engine=_engine(_section(data, "engine"), base_dir),
         **_meta(_section(data, "meta")),
     )
 
@@ -888,6 +972,7 @@ __all__ = [
     "Checks",
     "ClaimConfig",
     "DemandConfig",
+    "EngineConfig",
     "LayerSpec",
     "ReportConfig",
     "RunConfig",

@@ -303,6 +303,7 @@ def match_offers(
     *,
     min_match_share: float = DEFAULT_MIN_MATCH_SHARE,
     source: str | None = None,
+    numeric_ids: bool | None = None,
 ) -> MatchedOffers:
     """Join an offer table (several rows per address allowed) to the households.
 
@@ -324,6 +325,9 @@ def match_offers(
         (down to 0) on purpose when the table covers only part of the addresses.
     source
         Name used in messages; ``offers.attrs["source"]`` by default.
+    numeric_ids
+        Whether ids that match only as numbers (``"007"`` = ``"7"``) count; decided
+        from the ids when None (see :func:`coverage_gap.keys.match_keys_normalized`).
 
     Returns
     -------
@@ -344,7 +348,9 @@ def match_offers(
     ([1], 1, ('zz',), 0.5)
     """
     name = source or offers.attrs.get("source") or "offers"
-    found = match_keys_normalized(offers[S.ADDRESS_ID], households[S.ADDRESS_ID])
+    found = match_keys_normalized(
+        offers[S.ADDRESS_ID], households[S.ADDRESS_ID], numeric=numeric_ids
+    )
     rows, positions = found.rows, found.positions
     ids = offers[S.ADDRESS_ID]
     missing = np.empty(0, dtype=np.int64)

@@ -127,8 +127,18 @@ def normalize_ids(values: pa.Array, *, numeric: bool = False) -> pa.Array:
     return text
 
 
-def _all_digits(values: pa.Array) -> bool:
-    trimmed = pc.utf8_trim_whitespace(values)
+def all_digits(values: pa.Array | pd.Series | pd.Index | NDArray[np.object_]) -> bool:
+    """Whether every id (surrounding spaces ignored, nulls allowed) holds only digits.
+
+    Ids are compared as numbers (leading zeros ignored) only when both sides of a join
+    are all digits (see :func:`match_keys_normalized`).
+
+    Examples
+    --------
+    >>> all_digits(pa.array([" 007", "12", None])), all_digits(pa.array(["007", "a1"]))
+    (True, False)
+    """
+    trimmed = pc.utf8_trim_whitespace(_as_arrow_strings(values))
     return bool(pc.all(pc.fill_null(pc.match_substring_regex(trimmed, _DIGITS), True)).as_py())
 
 
@@ -152,12 +162,20 @@ class KeyMatch:
     ambiguous: NDArray[np.int64]
 
 
-def match_keys_normalized(keys: pd.Series | pd.Index, index_keys: pd.Series | pd.Index) -> KeyMatch:
+def match_keys_normalized(
+    keys: pd.Series | pd.Index,
+    index_keys: pd.Series | pd.Index,
+    *,
+    numeric: bool | None = None,
+) -> KeyMatch:
     """Match keys byte for byte, then the rest after :func:`normalize_ids`.
 
     ``index_keys`` must be unique as they are; after normalisation several of them may
     coincide (``"a"`` and ``" a"``): keys that fit such a group stay unmatched and are
-    reported as ``ambiguous``.
+    reported as ``ambiguous``. Leading zeros are ignored when the unmatched keys and
+    ``index_keys`` are all digits (:func:`all_digits`), or as ``numeric`` says: a join
+    done in pieces (one hash bucket of a larger input at a time) passes what holds for
+    the whole input.
 
     Examples
     --------
@@ -178,7 +196,8 @@ def match_keys_normalized(keys: pd.Series | pd.Index, index_keys: pd.Series | pd
     rest = np.flatnonzero(~found)
     left = _as_arrow_strings(keys).take(pa.array(rest))
     right = _as_arrow_strings(index_keys)
-    numeric = _all_digits(left) and _all_digits(right)
+    if numeric is None:
+        numeric = all_digits(left) and all_digits(right)
     left = normalize_ids(left, numeric=numeric)
     right = normalize_ids(right, numeric=numeric)
     # Index keys that coincide after normalisation cannot be told apart: leave them out.

@@ -25,6 +25,7 @@ from .classify import classify
 from .config import LayerSpec, RunConfig
 from .demand import project_demand
 from .errors import (
+    ConfigError,
     CoverageGapError,
     InputError,
     OfferMatchError,
@@ -166,6 +167,11 @@ def run(config: RunConfig, *, progress: bool = False, keep_evidence: bool = Fals
     >>> results.municipalities.loc["region", "municipality_name"]
     'Region Sjælland'
     """
+    if config.engine.kind != "memory":
+        raise ConfigError(
+            f'[engine] kind = "{config.engine.kind}": run it with '
+            "coverage_gap.engine.dask.run_dask (coverage-gap run CONFIG --engine dask)"
+        )
     problems = ProblemLog()
     crs = config.working_crs
     check_metric_crs(crs, source="[meta] working_crs")

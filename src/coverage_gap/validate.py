@@ -97,13 +97,49 @@ def check_coordinates_crs(x: np.ndarray, y: np.ndarray, crs: CRS, *, source: str
     return []
 
 
-def validate_households(frame: pd.DataFrame, *, source: str) -> tuple[pd.DataFrame, list[Problem]]:
+def empty_households(source: str) -> Problem:
+    """Return the error for a household layer without rows."""
+    return Problem(
+        source, "the household layer has no rows", fix="check the path, layer name and filters"
+    )
+
+
+def duplicate_ids(count: int, keys: Sequence[object], *, source: str) -> Problem:
+    """Return the error for ``count`` rows whose address id is repeated (first ``keys``)."""
+    return Problem(
+        source,
+        "duplicate address ids: every address must appear once",
+        column=S.ADDRESS_ID,
+        rows=tuple(keys),
+        count=count,
+        fix="put dwellings of one address in its household count instead of repeating the address",
+    )
+
+
+def no_usable_points(source: str) -> Problem:
+    """Return the error for a household layer in which no row has finite coordinates."""
+    return Problem(
+        source,
+        "no row has usable coordinates",
+        column=f"{S.X}/{S.Y}",
+        fix="check the coordinate column names and the CRS",
+    )
+
+
+def validate_households(
+    frame: pd.DataFrame, *, source: str, partition: bool = False
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Check a household table in canonical form (see :mod:`coverage_gap.schema`).
 
     Errors: no rows, missing columns, no CRS, coordinates contradicting the CRS, null or
     duplicate address ids, negative, missing or fractional household counts. Warnings:
     rows without finite coordinates (kept, marked invalid by the classification, and
     counted in the reconciliation).
+
+    With ``partition=True`` the table is one piece of a larger input: the checks that
+    only the whole input can answer (no rows, duplicate ids, no usable point) are left
+    to the caller (:func:`empty_households`, :func:`duplicate_ids`,
+    :func:`no_usable_points`).
 
     Examples
     --------
@@ -116,13 +152,7 @@ def validate_households(frame: pd.DataFrame, *, source: str) -> tuple[pd.DataFra
     """
     problems: list[Problem] = []
     if len(frame) == 0:
-        return frame, [
-            Problem(
-                source,
-                "the household layer has no rows",
-                fix="check the path, layer name and filters",
-            )
-        ]
+        return frame, [] if partition else [empty_households(source)]
     problems += missing_columns(
         frame.columns, [S.ADDRESS_ID, S.HOUSEHOLDS, S.X, S.Y], source=source, what="household"
     )
@@ -145,19 +175,10 @@ def validate_households(frame: pd.DataFrame, *, source: str) -> tuple[pd.DataFra
         column=S.ADDRESS_ID,
         fix="give every address an id, or drop those rows",
     )
-    n_dup, dup_keys = duplicated_keys(ids)
-    if n_dup:
-        problems.append(
-            Problem(
-                source,
-                "duplicate address ids: every address must appear once",
-                column=S.ADDRESS_ID,
-                rows=tuple(dup_keys),
-                count=n_dup,
-                fix="put dwellings of one address in its household count "
-                "instead of repeating the address",
-            )
-        )
+    if not partition:
+        n_dup, dup_keys = duplicated_keys(ids)
+        if n_dup:
+            problems.append(duplicate_ids(n_dup, dup_keys, source=source))
     count_problems = _check_counts(frame[S.HOUSEHOLDS], source=source, column=S.HOUSEHOLDS)
     problems += count_problems
     if not count_problems and frame[S.HOUSEHOLDS].dtype != np.int64:
@@ -177,15 +198,8 @@ def validate_households(frame: pd.DataFrame, *, source: str) -> tuple[pd.DataFra
         severity="warning",
         fix="geocode these addresses or drop them explicitly",
     )
-    if bad.all():
-        problems.append(
-            Problem(
-                source,
-                "no row has usable coordinates",
-                column=f"{S.X}/{S.Y}",
-                fix="check the coordinate column names and the CRS",
-            )
-        )
+    if bad.all() and not partition:
+        problems.append(no_usable_points(source))
     if crs is not None:
         problems += check_coordinates_crs(x, y, as_crs(crs), source=source)
     return frame, problems
@@ -426,8 +440,23 @@ def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(polys) if polys else shapely.Polygon()
 
 
+def empty_offers(source: str, what: str = "fixed") -> Problem:
+    """Return the error for an offer table without rows."""
+    return Problem(source, f"the {what} offer table has no rows", fix="check the path and filters")
+
+
+def no_download(source: str) -> Problem:
+    """Return the error for an offer table in which no row has a download speed."""
+    return Problem(
+        source,
+        "no row of the offer table has a download speed",
+        column=S.DOWN,
+        fix="check that the download column is the right one",
+    )
+
+
 def validate_offers(
-    offers: pd.DataFrame, *, source: str, what: str = "fixed"
+    offers: pd.DataFrame, *, source: str, what: str = "fixed", partition: bool = False
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Check an offer table (``address_id``, ``down_mbps``, ``up_mbps``).
 
@@ -435,7 +464,9 @@ def validate_offers(
     negative speeds, a table in which no row has a download speed (the wrong column).
     A row without a download lists its address with nothing offered (the BBK
     convention: an empty cell is not offered); a missing upload is allowed: how it
-    counts is the service standard's ``missing_upload`` option.
+    counts is the service standard's ``missing_upload`` option. With ``partition=True``
+    (one piece of a larger table) "no rows" and "no download speed" are the caller's
+    to judge for the whole table (:func:`empty_offers`, :func:`no_download`).
 
     Examples
     --------
@@ -445,9 +476,7 @@ def validate_offers(
     """
     problems: list[Problem] = []
     if len(offers) == 0:
-        return offers, [
-            Problem(source, f"the {what} offer table has no rows", fix="check the path and filters")
-        ]
+        return offers, [] if partition else [empty_offers(source, what)]
     problems += missing_columns(
         offers.columns, [S.ADDRESS_ID, S.DOWN, S.UP], source=source, what=f"{what} offer"
     )
@@ -475,15 +504,8 @@ def validate_offers(
             fix="speeds are Mbit/s as numbers; leave the cell empty when nothing is offered",
         )
         as_float = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
-        if required and np.isnan(as_float).all() and not text.any():
-            problems.append(
-                Problem(
-                    source,
-                    "no row of the offer table has a download speed",
-                    column=column,
-                    fix="check that the download column is the right one",
-                )
-            )
+        if required and np.isnan(as_float).all() and not text.any() and not partition:
+            problems.append(no_download(source))
         problems += _row_problem(
             source,
             np.isinf(as_float),

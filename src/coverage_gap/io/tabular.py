@@ -180,7 +180,8 @@ def _wkb_points_xy(
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
     idx = np.flatnonzero(simple)
-    packed = idx.size == n and offsets[-1] - offsets[0] == 21 * n
+    # (an empty column is not "packed": the strided views below need one point at least)
+    packed = n > 0 and idx.size == n and offsets[-1] - offsets[0] == 21 * n
     if packed:
         # Every row a 21-byte point, back to back (the usual case): read x and y as
         # strided views of the buffer when all are little-endian 2-D points.
