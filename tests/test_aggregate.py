@@ -109,3 +109,13 @@ def test_municipality_without_households_gets_a_row(classified, municipalities):
 def test_provenance_footer_in_danish():
     footer = Provenance(STANDARD, "dwellings", 2026, "BBK").footer("da")
     assert "Nævner: boliger" in footer and "underforsynet" in footer
+
+
+@pytest.mark.parametrize("n", [1, 5, 10, 17, 20, 33, 100])
+def test_wilson_interval_contains_the_share_at_the_extremes(n):
+    from coverage_gap.aggregate import wilson_interval
+
+    for k in (0, n):
+        low, high = wilson_interval(float(k), float(n))
+        assert low[0] <= k / n <= high[0]
+        assert (low[0] == 0.0) if k == 0 else (high[0] == 1.0)

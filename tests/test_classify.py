@@ -70,7 +70,9 @@ def test_classify_gathered_evidence_by_hand(households, municipalities, offers, 
     )
     # the offer for "zz" matches no household
     assert evidence.fixed.unmatched == 1 and evidence.fixed.unmatched_ids == ("zz",)
-    assert [p.count for p in evidence.problems] == [1]
+    assert [p.count for p in evidence.problems] == [1, 2, 2]
+    # h9 (3100, 500) and h10 (5000, 500) lie outside both rasters (0..3000): said, once each
+    assert all("outside the extent" in p.message for p in evidence.problems[1:])
     result = classify(evidence, STANDARD)
     assert result["fixed_served"].tolist() == EXPECTED_FIXED
     assert result["mobile_served"].tolist() == EXPECTED_MOBILE

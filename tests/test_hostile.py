@@ -308,7 +308,7 @@ def test_run_with_a_degree_working_crs_stops(world_files, tmp_path, capsys):
         'area_name = "Test region"', 'area_name = "Test region"\nworking_crs = "EPSG:4326"'
     )
     world_files.write_text(text)
-    assert main(["run", str(world_files), "--out", str(tmp_path / "out")]) == 4
+    assert main(["run", str(world_files), "--out", str(tmp_path / "out")]) == 3
     assert "distances must be metres" in capsys.readouterr().err
 
 

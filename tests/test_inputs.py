@@ -206,7 +206,7 @@ def test_valid_counts_become_integers():
 def test_dagi_column_variants_and_code_padding(tmp_path):
     gdf = gpd.GeoDataFrame(
         {"KOMKODE": [253, 265], "KOMNAVN": ["Greve", "Roskilde"]},
-        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+        geometry=[shapely.box(7e5, 6.1e6, 7.1e5, 6.11e6), shapely.box(7.1e5, 6.1e6, 7.2e5, 6.11e6)],
         crs="EPSG:25832",
     )
     path = tmp_path / "k.shp"

@@ -34,6 +34,8 @@ def wilson_interval(
     >>> low, high = wilson_interval(np.array([10.0]), np.array([100.0]))
     >>> round(float(low[0]), 4), round(float(high[0]), 4)
     (0.0552, 0.1744)
+    >>> float(wilson_interval(0.0, 5.0)[0][0])  # never a hair above a share of 0
+    0.0
     """
     k = np.asarray(successes, dtype=np.float64)
     n = np.asarray(trials, dtype=np.float64)
@@ -43,8 +45,10 @@ def wilson_interval(
         denom = 1 + z**2 / n
         centre = (p + z**2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-        low = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan)
-        high = np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
+        # Rounding can put a bound a hair past the share itself (1e-17 above 0 % at
+        # n = 5): the interval always contains the share.
+        low = np.where(n > 0, np.minimum(np.clip(centre - half, 0, 1), p), np.nan)
+        high = np.where(n > 0, np.maximum(np.clip(centre + half, 0, 1), p), np.nan)
     return np.atleast_1d(low), np.atleast_1d(high)
 
 

@@ -13,11 +13,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from pyproj import Transformer
 
 from . import schema as S
 from .errors import AssignmentError, ConfigError, Problem
 from .geo import BoundaryTree, LabelGrid
-from .layers import check_crs, check_metric_crs, household_table, household_xy
+from .layers import as_crs, check_crs, check_metric_crs, household_table, household_xy
 from .validate import dissolve_codes
 
 DEFAULT_TOLERANCE_M = 250.0
@@ -303,7 +304,14 @@ def check_located(
     if located / n >= min_share:
         return
     check_located_count(
-        located, n, *household_xy(households), index, min_share=min_share, source=source
+        located,
+        n,
+        *household_xy(households),
+        index,
+        min_share=min_share,
+        source=source,
+        invalid=int((assignment[S.ASSIGNMENT] == "invalid").sum()),
+        source_crs=households.attrs.get("source_crs"),
     )
 
 
@@ -320,12 +328,15 @@ def check_located_count(
     *,
     min_share: float = DEFAULT_MIN_LOCATED_SHARE,
     source: str = "households",
+    invalid: int = 0,
+    source_crs: object | None = None,
 ) -> None:
     """:func:`check_located` from counts: ``located`` of ``n`` addresses lie in or near one.
 
     For an input counted in pieces (a partitioned run); ``x`` and ``y`` are the points,
     or a sample of them that keeps their extremes, and serve only to say what probably
-    went wrong.
+    went wrong. ``invalid`` addresses have no usable coordinates; ``source_crs`` is the
+    CRS the points were read in (both sharpen the diagnosis).
 
     Examples
     --------
@@ -345,11 +356,17 @@ def check_located_count(
     share = located / n
     if share >= min_share:
         return
+    cause = (
+        f"{invalid:,} of them have no usable coordinates (check the coordinate columns, "
+        "their decimal mark and empty cells)"
+        if invalid > n / 2
+        else _diagnose(x, y, index, source_crs)
+    )
     raise AssignmentError(
         Problem(
             source,
             f"{located:,} of {n:,} addresses ({share:.1%}) lie in or near a "
-            f"municipality, fewer than the required {min_share:.0%}: " + _diagnose(x, y, index),
+            f"municipality, fewer than the required {min_share:.0%}: " + cause,
             fix="check the coordinate columns (x = east, y = north), the CRS of the "
             "households and the boundary file; if the addresses really lie mostly outside "
             "the boundaries, lower min_assigned_share in [checks] (min_located_share= in "
@@ -358,7 +375,53 @@ def check_located_count(
     )
 
 
-def _diagnose(x: NDArray[np.float64], y: NDArray[np.float64], index: MunicipalityIndex) -> str:
+def check_counted(
+    assignment: pd.DataFrame, index: MunicipalityIndex, *, source: str = "households"
+) -> None:
+    """Refuse a selection in which not one address is counted.
+
+    The addresses lie in municipalities of the file, but none in (or near) a selected
+    one: the table would say "0 of 0".
+
+    Examples
+    --------
+    >>> import shapely
+    >>> m = gpd.GeoDataFrame({"municipality_code": ["0001", "0002"],
+    ...                       "municipality_name": ["A", "B"], "selected": [False, True]},
+    ...                      geometry=[shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)],
+    ...                      crs="EPSG:25832")
+    >>> h = pd.DataFrame({"address_id": ["a"], "x": [5.0], "y": [5.0]})
+    >>> h.attrs["crs"] = "EPSG:25832"
+    >>> index = MunicipalityIndex.build(m)
+    >>> check_counted(assign_municipalities(h, index, tolerance_m=0), index)
+    Traceback (most recent call last):
+    ...
+    coverage_gap.errors.AssignmentError: 1 problem in the input:
+      - households: none of the 1 addresses lies in the selected municipalities (B); ...
+    """
+    counted = assignment[S.ASSIGNMENT].isin(S.COUNTED)
+    if counted.any() or len(assignment) == 0:
+        return
+    chosen = index.municipalities.loc[index.selected, S.MUNICIPALITY_NAME].astype(str).tolist()
+    outside = int((assignment[S.ASSIGNMENT] == "outside_selection").sum())
+    raise AssignmentError(
+        Problem(
+            source,
+            f"none of the {len(assignment):,} addresses lies in the selected municipalities "
+            f"({', '.join(chosen[:8])}{', ...' if len(chosen) > 8 else ''}); {outside:,} lie in "
+            "other municipalities of the boundary file",
+            fix="select the municipalities the addresses lie in (codes = [...] / region), "
+            "or give the addresses of the selected ones",
+        )
+    )
+
+
+def _diagnose(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    index: MunicipalityIndex,
+    source_crs: object | None = None,
+) -> str:
     ok = np.isfinite(x) & np.isfinite(y)
     if not ok.any():
         return "no address has usable coordinates"
@@ -374,6 +437,15 @@ def _diagnose(x: NDArray[np.float64], y: NDArray[np.float64], index: Municipalit
 
     if inside(y[ok], x[ok]) > 0.5:
         return where + ": x and y look swapped"
+    if source_crs is not None and as_crs(source_crs).is_geographic:
+        # Read as lon/lat: would latitude/longitude (the other order) land inside?
+        back = Transformer.from_crs(as_crs(index.crs), as_crs(source_crs), always_xy=True)
+        forth = Transformer.from_crs(as_crs(source_crs), as_crs(index.crs), always_xy=True)
+        lon, lat = back.transform(x[ok], y[ok], errcheck=False)
+        sx, sy = forth.transform(lat, lon, errcheck=False)
+        if inside(np.asarray(sx), np.asarray(sy)) > 0.5:
+            return where + ": longitude and latitude look swapped (name them with x = "
+            '"longitude column", y = "latitude column")'
     if (np.abs(x[ok]) <= 180).all() and (np.abs(y[ok]) <= 90).all():
         return where + ": the points look like longitude/latitude degrees read as metres"
     if inside(x[ok], y[ok]) > 0.5:

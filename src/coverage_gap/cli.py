@@ -326,6 +326,17 @@ def _print_summary(results: Results, out: Path, paths: dict[str, Path], *, repor
         print(f"  wrote {out / 'figures'}/ and {out / 'fact_sheets'}/")
 
 
+def _scale(text: str) -> float:
+    """Parse --scale: a positive, finite fraction of the realistic number of households."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (value > 0 and value <= 10):
+        raise argparse.ArgumentTypeError(f"give a fraction above 0 and at most 10, not {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     loudness = common.add_mutually_exclusive_group()
@@ -385,7 +396,7 @@ def _parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--out", type=Path, required=True, help="output directory")
     p_demo.add_argument(
         "--scale",
-        type=float,
+        type=_scale,
         default=1.0,
         help="fraction of the realistic number of households (default 1)",
     )

@@ -22,7 +22,7 @@ from .assign import DEFAULT_MIN_LOCATED_SHARE, DEFAULT_TOLERANCE_M
 from .claims import Claim, ClaimGrid, parse_threshold
 from .danish.growth import fit_danish_mobile_growth
 from .demand import SCENARIOS, BusyHour, GrowthScenario
-from .errors import ConfigError
+from .errors import ConfigError, InputError
 from .evidence import DEFAULT_MIN_MATCH_SHARE
 from .io.registry import (
     BOOL,
@@ -36,6 +36,7 @@ from .io.registry import (
     kind_for,
     reader_for,
 )
+from .layers import check_metric_crs
 from .standards import DENOMINATORS, PRESETS, ServiceStandard, get_standard
 
 if TYPE_CHECKING:  # the where-to-act modules load scipy: imported when a section asks
@@ -94,6 +95,10 @@ def _plain(options: Mapping[str, Any]) -> dict[str, Any]:
     return {k: str(v) if isinstance(v, Path) else v for k, v in options.items()}
 
 
+#: The longest demand projection a configuration may ask for (years).
+MAX_DEMAND_YEARS = 50
+
+
 @dataclass(frozen=True)
 class DemandConfig:
     """The ``[demand]`` section: projection years, baseline use and scenarios.
@@ -113,6 +118,11 @@ class DemandConfig:
         if self.horizon <= self.base_year:
             raise ConfigError(
                 f"[demand] horizon ({self.horizon}) must come after base_year ({self.base_year})"
+            )
+        if self.horizon - self.base_year > MAX_DEMAND_YEARS:
+            raise ConfigError(
+                f"[demand] horizon ({self.horizon}) lies more than {MAX_DEMAND_YEARS} years after "
+                f"base_year ({self.base_year}): no growth assumption holds that long"
             )
         if not math.isfinite(self.gb_per_unit_month) or self.gb_per_unit_month < 0:
             raise ConfigError(
@@ -424,6 +434,10 @@ class RunConfig:
                 f"[meta] denominator must be one of {sorted(DENOMINATORS)}, "
                 f"got {self.denominator!r}"
             )
+        try:
+            check_metric_crs(self.working_crs, source="[meta] working_crs")
+        except InputError as exc:
+            raise ConfigError(str(exc.problems[0])) from None
         if (
             not _is_number(self.tolerance_m)
             or not math.isfinite(self.tolerance_m)
@@ -580,6 +594,11 @@ def _layer(table: Any, section: str, base: Path) -> LayerSpec:
         check_option(section, key, value, expected)
         if expected == PATH:
             options[key] = Path(value) if Path(value).is_absolute() else base / value
+    if section == "fixed" and reader.kind == "polygons" and "download" not in options:
+        raise ConfigError(
+            f"[fixed] {path.name}: a polygon layer of fixed offers needs download (and "
+            "upload) columns: the speed offered inside each polygon"
+        )
     return LayerSpec(path, reader.kind, options, section)
 
 
@@ -634,10 +653,13 @@ def _demand(table: Mapping[str, Any]) -> DemandConfig:
             scenarios.append(GrowthScenario(**custom))
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"[[demand.scenario]] {exc}") from None
-    busy = BusyHour(
-        float(table.get("busy_hour_share", BusyHour().share_of_day)),
-        float(table.get("days_per_month", BusyHour().days_per_month)),
-    )
+    try:
+        busy = BusyHour(
+            float(table.get("busy_hour_share", BusyHour().share_of_day)),
+            float(table.get("days_per_month", BusyHour().days_per_month)),
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"[demand] {exc}") from None
     return DemandConfig(
         base_year, table["horizon"], float(table["gb_per_unit_month"]), tuple(scenarios), busy
     )
@@ -949,7 +971,8 @@ def load_config(path: str | Path) -> RunConfig:
     if not p.is_file():
         raise ConfigError(f"{p}: the configuration must be a regular file (a .toml file)")
     try:
-        data = tomllib.loads(p.read_bytes().decode("utf-8"))
+        # utf-8-sig: an editor's byte-order mark is not a TOML statement.
+        data = tomllib.loads(p.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{p}: not UTF-8 text (byte {exc.start}); save the configuration as UTF-8"

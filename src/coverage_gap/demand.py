@@ -178,6 +178,17 @@ class BusyHour:
     share_of_day: float = 0.08
     days_per_month: float = 365.25 / 12
 
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.share_of_day) and 0 < self.share_of_day <= 1):
+            raise ConfigError(
+                f"busy_hour_share must be a share of a day's traffic, above 0 and at most 1 "
+                f"(often 0.07–0.10), got {self.share_of_day!r}"
+            )
+        if not (math.isfinite(self.days_per_month) and 28 <= self.days_per_month <= 31):
+            raise ConfigError(
+                f"days_per_month must lie between 28 and 31, got {self.days_per_month!r}"
+            )
+
     def mbps(self, gb_per_month: ArrayLike) -> NDArray[np.float64]:
         """Busy-hour Mbit/s for a monthly volume in GB."""
         gb = np.asarray(gb_per_month, dtype=np.float64)

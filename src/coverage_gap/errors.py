@@ -35,6 +35,9 @@ class Problem:
         How many rows are affected (0 when the problem is not about rows).
     severity
         ``"error"`` stops the run; ``"warning"`` is reported and the run goes on.
+    lines
+        Whether ``rows`` are line numbers of a text file (the header is line 1) rather
+        than row labels.
     """
 
     source: str
@@ -44,6 +47,7 @@ class Problem:
     rows: tuple[object, ...] = ()
     count: int = 0
     severity: Severity = "error"
+    lines: bool = False
 
     def __str__(self) -> str:
         where = self.source + (f", column '{self.column}'" if self.column else "")
@@ -51,7 +55,9 @@ class Problem:
         if self.count:
             text += f" ({self.count} row{'s' if self.count != 1 else ''}"
             if self.rows:
-                text += ", first: " + ", ".join(repr(r) for r in self.rows)
+                text += (", first lines: " if self.lines else ", first: ") + ", ".join(
+                    repr(r) for r in self.rows
+                )
             text += ")"
         if self.fix:
             text += f". Fix: {self.fix}"
@@ -67,6 +73,7 @@ class Problem:
             "fix": self.fix,
             "count": self.count,
             "rows": [str(r) for r in self.rows],
+            "rows_are": "file lines" if self.lines else "row labels",
         }
 
 

@@ -27,7 +27,7 @@ from .assign import (
     check_located,
     unplaced,
 )
-from .errors import ConfigError, OfferMatchError, Problem, RasterError
+from .errors import ConfigError, OfferMatchError, Problem, RasterError, SchemaError
 from .geo import points_in_polygons, raster_cells, sample_raster
 from .keys import match_keys_normalized
 from .layers import SampledSignal, SignalRaster, check_crs, household_table, household_xy
@@ -95,26 +95,62 @@ class OfferMatch:
     unmatched_ids: tuple[str, ...] = ()
     household_ids: tuple[str, ...] = ()
     normalized_ids: tuple[str, ...] = ()
+    counted: int | None = None
+    counted_matched: int | None = None
 
     @property
     def share(self) -> float:
         """Share of addresses with at least one offer row (NaN without addresses)."""
         return self.addresses_matched / self.addresses if self.addresses else float("nan")
 
+    @property
+    def counted_share(self) -> float:
+        """The same share among the addresses the table counts (NaN when not known).
+
+        An offer file can cover most of an address file and none of the municipalities
+        reported: this share is the one the figures rest on.
+        """
+        if not self.counted or self.counted_matched is None:
+            return float("nan")
+        return self.counted_matched / self.counted
+
     def describe(self) -> str:
         """One line for summaries: how many addresses found an offer row."""
-        return (
+        text = (
             f"{self.source}: {self.addresses_matched:,} of {self.addresses:,} addresses "
             f"({self.share:.1%}) found at least one offer row"
         )
+        if self.counted is not None and self.counted != self.addresses:
+            text += (
+                f"; of the {self.counted:,} counted in the table, {self.counted_matched:,} "
+                f"({self.counted_share:.1%})"
+            )
+        return text
 
     def check(self, min_share: float) -> None:
         """Raise :class:`~coverage_gap.errors.OfferMatchError` when too few addresses matched.
 
-        An empty table is never refused here (validation reports it).
+        The share among the addresses the table counts decides when it is known, the
+        share of all addresses otherwise. An empty table is never refused here
+        (validation reports it).
         """
-        if self.offer_rows == 0 or not self.addresses or self.share >= min_share:
+        share = self.counted_share if self.counted else self.share
+        if self.offer_rows == 0 or not self.addresses or share >= min_share:
             return
+        if self.counted and self.share >= min_share:
+            raise OfferMatchError(
+                Problem(
+                    self.source,
+                    f"of the {self.counted:,} addresses in the reported municipalities only "
+                    f"{self.counted_matched:,} ({share:.1%}) found an offer row, fewer than "
+                    f"the required {min_share:.0%} (in the whole address file "
+                    f"{self.share:.1%}): the offer file does not cover the municipalities "
+                    "reported",
+                    column=self.offer_id_column or S.ADDRESS_ID,
+                    fix="give an offer file for these municipalities; if they really lack "
+                    "offers, lower min_offer_match_share in [checks]",
+                )
+            )
         offer_col = self.offer_id_column or S.ADDRESS_ID
         household_col = self.household_id_column or S.ADDRESS_ID
         raise OfferMatchError(
@@ -189,6 +225,8 @@ class OfferMatch:
             "ambiguous_rows": self.ambiguous_rows,
             "addresses_matched": self.addresses_matched,
             "addresses": self.addresses,
+            "counted": self.counted,
+            "counted_matched": self.counted_matched,
             "share": round(self.share, 6) if self.addresses else None,
             "offer_id_column": self.offer_id_column,
             "household_id_column": self.household_id_column,
@@ -304,6 +342,7 @@ def match_offers(
     min_match_share: float = DEFAULT_MIN_MATCH_SHARE,
     source: str | None = None,
     numeric_ids: bool | None = None,
+    counted: NDArray[np.bool_] | None = None,
 ) -> MatchedOffers:
     """Join an offer table (several rows per address allowed) to the households.
 
@@ -328,6 +367,9 @@ def match_offers(
     numeric_ids
         Whether ids that match only as numbers (``"007"`` = ``"7"``) count; decided
         from the ids when None (see :func:`coverage_gap.keys.match_keys_normalized`).
+    counted
+        Which households the figures count (inside or nearest a reported municipality);
+        the guard then judges the share among those.
 
     Returns
     -------
@@ -373,13 +415,24 @@ def match_offers(
         unmatched_ids=_ids(ids, missing),
         household_ids=_ids(households[S.ADDRESS_ID], np.arange(min(len(households), _SHOWN))),
         normalized_ids=_ids(ids, found.normalized),
+        counted=None if counted is None else int(counted.sum()),
+        counted_matched=None if counted is None else int((listed & counted).sum()),
     )
     match.check(min_match_share)
     return MatchedOffers(positions, *_speeds(offers, rows), len(households), (match,))
 
 
 def _ids(values: pd.Series, rows: NDArray[np.int64]) -> tuple[str, ...]:
-    return tuple(str(i) for i in values.iloc[rows[:_SHOWN]].to_numpy(object))
+    """Return the first few distinct ids at ``rows`` (for messages)."""
+    shown: list[str] = []
+    for start in range(0, rows.size, 1000):
+        for value in values.iloc[rows[start : start + 1000]].to_numpy(object):
+            text = str(value)
+            if text not in shown:
+                shown.append(text)
+                if len(shown) == _SHOWN:
+                    return tuple(shown)
+    return tuple(shown)
 
 
 def offers_in_areas(
@@ -402,6 +455,16 @@ def offers_in_areas(
 
 def _offers_in_areas(table: pd.DataFrame, areas: gpd.GeoDataFrame, what: str) -> MatchedOffers:
     check_crs(table, areas.crs, f"{what} coverage polygons", what)
+    if S.DOWN not in areas:
+        raise SchemaError(
+            Problem(
+                f"{what} coverage polygons",
+                f"the polygons have no {S.DOWN} column: a polygon of {what} offers needs the "
+                "speed offered inside it",
+                column=S.DOWN,
+                fix="read them with download= (and upload=) naming the speed columns",
+            )
+        )
     return _area_offers(areas, *_points_in(table, areas), len(table))
 
 
@@ -461,8 +524,17 @@ def best_signal(
     return _best_signal(household_table(households), rasters)
 
 
-def _best_signal(table: pd.DataFrame, rasters: Iterable[SignalRaster | SampledSignal]) -> pd.Series:
+#: Signal levels (RSRP, dBm) a mobile raster can hold: anything else is not a signal map.
+PLAUSIBLE_DBM = (-160.0, -20.0)
+
+
+def _best_signal(
+    table: pd.DataFrame,
+    rasters: Iterable[SignalRaster | SampledSignal],
+    problems: list[Problem] | None = None,
+) -> pd.Series:
     x, y = household_xy(table)
+    valid = np.isfinite(x) & np.isfinite(y)
     best = np.full(len(table), np.nan, dtype=np.float64)
     grid: tuple[object, ...] = ()
     cells = np.empty(0, dtype=np.int64)
@@ -490,8 +562,52 @@ def _best_signal(table: pd.DataFrame, rasters: Iterable[SignalRaster | SampledSi
                     fix="check that the raster covers the study area and is in the same CRS",
                 )
             )
+        _check_dbm(values, raster)
+        if problems is not None:
+            xmin, ymin, xmax, ymax = bounds
+            outside = valid & ~((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
+            if outside.any():
+                problems.append(
+                    Problem(
+                        raster.source,
+                        f"{int(outside.sum()):,} of {int(valid.sum()):,} addresses lie outside "
+                        f"the extent of the raster {raster.name!r}; they count as without "
+                        "signal from this operator",
+                        count=int(outside.sum()),
+                        severity="warning",
+                        fix="give a raster that covers the whole area (or accept that those "
+                        "addresses have no signal from this operator)",
+                    )
+                )
         np.fmax(best, values, out=best)
     return pd.Series(best, index=table.index, name=S.MOBILE_SIGNAL)
+
+
+def _check_dbm(values: NDArray[np.floating], raster: SignalRaster | SampledSignal) -> None:
+    """Refuse a raster whose values at the households cannot be signal levels in dBm.
+
+    A 0/1 coverage mask or magnitudes written as +105 would pass or fail every
+    threshold; both have happened.
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return
+    low, high = PLAUSIBLE_DBM
+    implausible = (finite < low) | (finite > high)
+    if implausible.mean() <= 0.5:
+        return
+    raise RasterError(
+        Problem(
+            raster.source,
+            f"the values of the raster {raster.name!r} at the households lie between "
+            f"{float(finite.min()):g} and {float(finite.max()):g} (median "
+            f"{float(np.median(finite)):g}): not signal levels in dBm (RSRP lies about "
+            f"{low:g} to {high:g})",
+            fix="give a signal map in dBm; a coverage mask belongs in a polygon layer; if "
+            "the file stores scaled values, set its scale and offset (gdal_edit.py -scale "
+            "-offset)",
+        )
+    )
 
 
 def _overlaps(raster: SignalRaster, x: NDArray[np.float64], y: NDArray[np.float64]) -> bool:
@@ -629,6 +745,7 @@ def _matched(
     what: str,
     problems: list[Problem],
     min_match_share: float,
+    counted: NDArray[np.bool_] | None,
 ) -> MatchedOffers:
     if isinstance(offers, MatchedOffers):
         # Whoever matched them has checked and reported them.
@@ -643,9 +760,53 @@ def _matched(
         table,
         min_match_share=min_match_share,
         source=offers.attrs.get("source") or f"{what} offers",
+        counted=counted,
     )
     problems.extend(matched.problems())
     return matched
+
+
+def offer_gaps(
+    offers: MatchedOffers, assignment: pd.DataFrame, *, what: str = "fixed"
+) -> Problem | None:
+    """Warn about municipalities where no address found any offer row.
+
+    An offer file that covers only part of the area makes every address outside it look
+    unserved; a municipality with addresses and not one offer row is named, so the gap
+    is not mistaken for a finding.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"municipality_code": pd.Categorical(["0001", "0002", "0002"]),
+    ...                   "assignment": ["inside"] * 3})
+    >>> m = MatchedOffers(np.array([0]), np.array([100.0]), np.array([10.0]), 3)
+    >>> offer_gaps(m, a).message.split(":")[0]
+    'no fixed offer row for any of the 2 addresses in 0002'
+    """
+    codes = assignment[S.MUNICIPALITY_CODE]
+    if not isinstance(codes.dtype, pd.CategoricalDtype):
+        codes = codes.astype("category")
+    counted = assignment[S.ASSIGNMENT].isin(S.COUNTED).to_numpy()
+    group = np.where(counted, codes.cat.codes.to_numpy(np.int64), -1)
+    k = len(codes.cat.categories)
+    listed = np.zeros(len(assignment), dtype=bool)
+    listed[offers.position] = True
+    addresses = np.bincount(group[group >= 0], minlength=k)
+    matched = np.bincount(group[(group >= 0) & listed], minlength=k)
+    empty = np.flatnonzero((addresses > 0) & (matched == 0))
+    if empty.size == 0 or empty.size == k:
+        # None empty, or all: the latter is the match guard's business.
+        return None
+    names = [str(codes.cat.categories[i]) for i in empty]
+    return Problem(
+        "offers",
+        f"no {what} offer row for any of the {int(addresses[empty].sum()):,} addresses in "
+        f"{', '.join(names[:8])}{', ...' if len(names) > 8 else ''}: the offer data may not "
+        f"cover {'it' if len(names) == 1 else 'them'}; they count as without {what} service",
+        count=len(names),
+        severity="warning",
+        fix="give offers for these municipalities, or leave them out of the selection",
+    )
 
 
 def best_speeds(
@@ -749,23 +910,30 @@ def gather_evidence(
             f"the assignment has {len(assignment)} rows, the household table {len(table)}"
         )
     problems: list[Problem] = list(index.problems) if index is not None else []
+    counted = assignment[S.ASSIGNMENT].isin(S.COUNTED).to_numpy() if index is not None else None
     fixed_parts = []
     if fixed_offers is not None:
-        fixed_parts.append(_matched(fixed_offers, table, "fixed", problems, min_match_share))
+        fixed_parts.append(
+            _matched(fixed_offers, table, "fixed", problems, min_match_share, counted)
+        )
+        if index is not None:
+            gap = offer_gaps(fixed_parts[-1], assignment, what="fixed")
+            problems.extend([gap] if gap is not None else [])
     if fixed_areas is not None:
         fixed_parts.append(_offers_in_areas(table, fixed_areas, "fixed"))
     fixed = MatchedOffers.concat(fixed_parts)
     rasters = iter(mobile_rasters)
     first = next(rasters, None)
-    signal = None if first is None else _best_signal(table, _chain(first, rasters))
-    mobile = _mobile_evidence(
-        table,
-        signal_dbm=signal,
-        areas=mobile_areas,
-        offers=None
+    signal = None if first is None else _best_signal(table, _chain(first, rasters), problems)
+    matched_mobile = (
+        None
         if mobile_offers is None
-        else _matched(mobile_offers, table, "mobile", problems, min_match_share),
+        else _matched(mobile_offers, table, "mobile", problems, min_match_share, counted)
     )
+    if matched_mobile is not None and index is not None:
+        gap = offer_gaps(matched_mobile, assignment, what="mobile")
+        problems.extend([gap] if gap is not None else [])
+    mobile = _mobile_evidence(table, signal_dbm=signal, areas=mobile_areas, offers=matched_mobile)
     n = len(table)
     return Evidence(
         table,

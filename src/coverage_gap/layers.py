@@ -20,6 +20,7 @@ import shapely
 from affine import Affine
 from numpy.typing import NDArray
 from pyproj import CRS, Proj, Transformer
+from pyproj.exceptions import CRSError as ProjCRSError
 
 from . import schema as S
 from .errors import CRSError, Problem, SchemaError
@@ -112,9 +113,10 @@ def point_coordinates(
 
     Examples
     --------
-    >>> x, y = point_coordinates(np.array([shapely.Point(1, 2), None]), source="h")
+    >>> x, y = point_coordinates(np.array([shapely.Point(1, 2), None, shapely.Point()]),
+    ...                          source="h")
     >>> x.tolist()
-    [1.0, nan]
+    [1.0, nan, nan]
     """
     types = np.asarray(shapely.get_type_id(geoms))
     not_point = ~np.isin(types, [-1, 0])
@@ -128,10 +130,13 @@ def point_coordinates(
                 fix="use address points, not polygons or lines",
             )
         )
-    return (
-        np.asarray(shapely.get_x(geoms), dtype=np.float64),
-        np.asarray(shapely.get_y(geoms), dtype=np.float64),
-    )
+    # GEOS refuses the coordinates of an empty point: such rows have no point (NaN).
+    present = ~np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms), dtype=bool)
+    x = np.full(len(geoms), np.nan)
+    y = np.full(len(geoms), np.nan)
+    x[present] = shapely.get_x(geoms[present])
+    y[present] = shapely.get_y(geoms[present])
+    return x, y
 
 
 def household_table(
@@ -198,11 +203,16 @@ def _parsed(text: str | int) -> CRS:
     return CRS.from_user_input(text)
 
 
-def as_crs(crs: object) -> CRS:
+def as_crs(crs: object, *, source: str = "CRS") -> CRS:
     """Parse a CRS; the same text (``"EPSG:25832"``) is parsed once per process.
 
     Parsing a CRS costs milliseconds and a run compares the same few CRSs dozens of
     times, so text and integer inputs are cached.
+
+    Raises
+    ------
+    CRSError
+        When the CRS cannot be understood (naming ``source``).
 
     Examples
     --------
@@ -211,9 +221,18 @@ def as_crs(crs: object) -> CRS:
     """
     if isinstance(crs, CRS):
         return crs
-    if isinstance(crs, str | int) and not isinstance(crs, bool):
-        return _parsed(crs)
-    return CRS.from_user_input(crs)
+    try:
+        if isinstance(crs, str | int) and not isinstance(crs, bool):
+            return _parsed(crs)
+        return CRS.from_user_input(crs)
+    except (ProjCRSError, TypeError, ValueError) as exc:
+        raise CRSError(
+            Problem(
+                source,
+                f"cannot understand the CRS {crs!r} ({exc})",
+                fix='give an EPSG code such as "EPSG:25832"',
+            )
+        ) from None
 
 
 def crs_name(crs: object) -> str:
@@ -290,7 +309,7 @@ def check_metric_crs(
     coverage_gap.errors.CRSError: 1 problem in the input:
       - working_crs: distances must be metres, but EPSG:4326 is in degree. Fix: ...
     """
-    parsed = as_crs(crs)
+    parsed = as_crs(crs, source=source)
     units = {axis.unit_name for axis in parsed.axis_info}
     if not parsed.is_projected or units - {"metre"}:
         raise CRSError(

@@ -18,6 +18,7 @@ from .aggregate import Provenance, reconcile, summarize_gap
 from .assign import (
     MunicipalityIndex,
     assign_municipalities,
+    check_counted,
     check_located,
     selected_municipalities,
 )
@@ -199,6 +200,7 @@ def run(config: RunConfig, *, progress: bool = False, keep_evidence: bool = Fals
     if households is not None:
         households, found = validate_households(households, source=source)
         problems.extend(found)
+        households = _counted_by(households, config.denominator, problems, source=source)
     if boundaries is not None:
         boundaries, found = validate_municipalities(
             boundaries, source=str(config.municipalities.path)
@@ -218,6 +220,7 @@ def run(config: RunConfig, *, progress: bool = False, keep_evidence: bool = Fals
             min_share=config.checks.min_assigned_share,
             source=source,
         )
+        check_counted(assignment, index, source=source)
     clock.lap("assign municipalities")
 
     offers: dict[str, list[tuple[str, pd.DataFrame, float]]] = {"fixed": [], "mobile": []}
@@ -252,8 +255,9 @@ def run(config: RunConfig, *, progress: bool = False, keep_evidence: bool = Fals
     assert households is not None and boundaries is not None and index is not None
     clock.lap("validate")
 
-    fixed = _match(offers["fixed"], households, problems)
-    mobile = _match(offers["mobile"], households, problems)
+    counted = assignment[S.ASSIGNMENT].isin(S.COUNTED).to_numpy()
+    fixed = _match(offers["fixed"], households, problems, counted)
+    mobile = _match(offers["mobile"], households, problems, counted)
     # The matched arrays replace the offer tables (millions of text ids) from here on.
     del offers
     clock.lap("match offers to households")
@@ -393,6 +397,38 @@ def _sites(
     return result
 
 
+def _counted_by(
+    households: pd.DataFrame, denominator: str, problems: ProblemLog, *, source: str
+) -> pd.DataFrame:
+    """Make the household counts mean what the denominator says.
+
+    ``"addresses"`` counts every address once, whatever counts the file carries;
+    ``"households"`` and ``"dwellings"`` need a count per address from the file (else
+    every address would silently count as one dwelling).
+    """
+    column = households.attrs.get("households_column")
+    if denominator == "addresses":
+        if column is not None:
+            log.info("denominator addresses: the counts of %r are not used", column)
+            counted = households.copy()
+            counted.attrs = dict(households.attrs)
+            counted[S.HOUSEHOLDS] = np.ones(len(households), dtype=np.int64)
+            counted.attrs["households_column"] = None
+            return counted
+        return households
+    if column is None:
+        problems.add(
+            Problem(
+                source,
+                f"the denominator is {denominator}, but the household layer gives no count of "
+                f"{denominator} per address, so every address would count as one",
+                fix='name the column with the counts (households = "..."), give a unit-address '
+                'or BBR file (units = / dwellings =), or set denominator = "addresses"',
+            )
+        )
+    return households
+
+
 def _raise(problems: ProblemLog) -> None:
     for problem in problems.warnings:
         log.warning("%s", problem)
@@ -503,6 +539,7 @@ def _match(
     tables: list[tuple[str, pd.DataFrame, float]],
     households: pd.DataFrame,
     problems: ProblemLog,
+    counted: np.ndarray,
 ) -> MatchedOffers | None:
     """Match each offer table to the households, warning about rows that match none.
 
@@ -514,7 +551,9 @@ def _match(
     refused = ProblemLog()
     for source, table, min_share in tables:
         try:
-            matched = match_offers(table, households, min_match_share=min_share, source=source)
+            matched = match_offers(
+                table, households, min_match_share=min_share, source=source, counted=counted
+            )
         except InputError as exc:
             refused.extend(exc.problems)
             continue

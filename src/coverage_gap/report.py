@@ -84,25 +84,35 @@ def _manifest_of(folder: Path) -> dict[str, Any] | None:
 
 
 def _foreign_files(folder: Path) -> list[str]:
-    """Files in ``folder`` that no earlier coverage_gap run listed as written by it."""
+    """Files in ``folder`` that the last coverage_gap run there did not write as they are.
+
+    A file is the run's own when the manifest lists it among the outputs (by its path in
+    the folder) with the checksum it still has; a listed file changed since, or any
+    other file, belongs to someone else and must not be replaced without a word.
+    """
     files = sorted(p for p in folder.rglob("*") if not p.is_dir())
     if not files:
         return []
     manifest = _manifest_of(folder)
     if manifest is None:
         return [p.relative_to(folder).as_posix() for p in files]
-    known = {"manifest.json", *manifest.get("outputs", {})}
+    outputs = {str(k): v for k, v in manifest.get("outputs", {}).items()}
+    inputs = set()
     for item in manifest.get("inputs", []):
         path = str(item.get("path", ""))
-        known.add(path)
+        inputs.add(path)
         with contextlib.suppress(ValueError):
-            known.add(Path(path).resolve().relative_to(folder.resolve()).as_posix())
-    names = {Path(k).name for k in manifest.get("outputs", {})}  # manifests before 0.2
-    return [
-        rel
-        for p in files
-        if (rel := p.relative_to(folder).as_posix()) not in known and p.name not in names
-    ]
+            inputs.add(Path(path).resolve().relative_to(folder.resolve()).as_posix())
+    foreign = []
+    for p in files:
+        rel = p.relative_to(folder).as_posix()
+        if rel == "manifest.json" or rel in inputs:
+            continue
+        recorded = outputs.get(rel)
+        if isinstance(recorded, str) and len(recorded) == 64 and recorded == sha256(p):
+            continue
+        foreign.append(rel)
+    return foreign
 
 
 def check_output_dir(out: str | Path, *, inputs: Sequence[str | Path] = ()) -> Path:
@@ -157,9 +167,9 @@ def check_output_dir(out: str | Path, *, inputs: Sequence[str | Path] = ()) -> P
                 f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
             )
             raise OutputError(
-                f"the output folder {path} holds files that no coverage_gap run wrote "
-                f"({listed}); a run replaces the folder as a whole. Choose a new or empty "
-                "folder, or move those files"
+                f"the output folder {path} holds files that no coverage_gap run wrote, or "
+                f"that were changed since ({listed}); a run replaces the folder as a whole. "
+                "Choose a new or empty folder, or move those files"
             )
     lock = _lock_path(path)
     if lock.exists() and _lock_held(lock):
@@ -225,6 +235,9 @@ class OutputFolder:
 
     def __init__(self, path: str | Path, *, inputs: Sequence[str | Path] = ()) -> None:
         self.path = Path(path).absolute()
+        if self.path.is_symlink():
+            # Swap the folder the link points to; the link keeps pointing there.
+            self.path = self.path.resolve()
         self.inputs = [Path(p) for p in inputs]
         self.checksums: dict[str, str] = {}
         self.input_checksums: dict[str, tuple[str, int]] = {}

@@ -63,6 +63,13 @@ _SITE_CHUNK: Final = 2_000
 _BOUND_BUDGET: Final = 200_000_000
 
 
+#: The largest coverage radius a site may have (metres): beyond, every site covers
+#: everyone and the coverage sets exhaust memory.
+MAX_RADIUS_M: Final = 50_000.0
+#: The most candidate sites a regular grid may have.
+MAX_CANDIDATES: Final = 2_000_000
+
+
 @dataclass(frozen=True)
 class SitingSpec:
     """How many sites to choose and what a site covers.
@@ -106,8 +113,11 @@ class SitingSpec:
         problems = []
         if isinstance(self.sites, bool) or not isinstance(self.sites, int) or self.sites < 0:
             problems.append(f"sites must be a whole number >= 0, got {self.sites!r}")
-        if not (math.isfinite(self.radius_m) and self.radius_m >= 0):
-            problems.append(f"radius_m must be a finite number >= 0, got {self.radius_m!r}")
+        if not (math.isfinite(self.radius_m) and 0 <= self.radius_m <= MAX_RADIUS_M):
+            problems.append(
+                f"radius_m must be a distance from 0 to {MAX_RADIUS_M:,.0f} m (a mast's reach), "
+                f"got {self.radius_m!r}"
+            )
         spacing = self.candidate_spacing_m
         if spacing is not None and not (math.isfinite(spacing) and spacing > 0):
             problems.append(f"candidate_spacing_m must be > 0, got {spacing!r}")
@@ -368,6 +378,13 @@ def candidate_grid(
     xmin, ymin, xmax, ymax = bounds
     c0 = math.floor(xmin / spacing_m)
     r0 = math.floor(ymin / spacing_m)
+    count = (math.floor(xmax / spacing_m) + 1 - c0) * (math.floor(ymax / spacing_m) + 1 - r0)
+    if count > MAX_CANDIDATES:
+        raise ConfigError(
+            f"a candidate grid at {spacing_m:g} m over this area has {count:,} sites, more than "
+            f"{MAX_CANDIDATES:,}: choose a larger candidate_spacing_m (masts stand hundreds of "
+            "metres apart at the least)"
+        )
     cols = np.arange(c0, math.floor(xmax / spacing_m) + 1)
     rows = np.arange(r0, math.floor(ymax / spacing_m) + 1)
     cc, rr = np.meshgrid(cols, rows)

@@ -151,6 +151,7 @@ def validate_households(
     'duplicate address ids: every address must appear once'
     """
     problems: list[Problem] = []
+    labels, lines = row_labels(frame)
     if len(frame) == 0:
         return frame, [] if partition else [empty_households(source)]
     problems += missing_columns(
@@ -170,16 +171,19 @@ def validate_households(
     problems += _row_problem(
         source,
         null_ids,
-        frame.index,
+        labels,
         "address ids are missing",
         column=S.ADDRESS_ID,
         fix="give every address an id, or drop those rows",
+        lines=lines,
     )
     if not partition:
         n_dup, dup_keys = duplicated_keys(ids)
         if n_dup:
             problems.append(duplicate_ids(n_dup, dup_keys, source=source))
-    count_problems = _check_counts(frame[S.HOUSEHOLDS], source=source, column=S.HOUSEHOLDS)
+    count_problems = _check_counts(
+        frame[S.HOUSEHOLDS], source=source, column=S.HOUSEHOLDS, labels=labels, lines=lines
+    )
     problems += count_problems
     if not count_problems and frame[S.HOUSEHOLDS].dtype != np.int64:
         attrs = dict(frame.attrs)
@@ -192,17 +196,45 @@ def validate_households(
     problems += _row_problem(
         source,
         bad,
-        frame.index,
+        labels,
         "rows without finite coordinates; counted as invalid",
         column=f"{S.X}/{S.Y}",
         severity="warning",
         fix="geocode these addresses or drop them explicitly",
+        lines=lines,
     )
     if bad.all() and not partition:
         problems.append(no_usable_points(source))
     if crs is not None:
         problems += check_coordinates_crs(x, y, as_crs(crs), source=source)
     return frame, problems
+
+
+def row_labels(frame: pd.DataFrame) -> tuple[pd.Index, bool]:
+    """Labels to name a table's rows by, and whether they are lines of a text file.
+
+    Readers of delimited files set ``attrs["first_line"]`` (the line of the first data
+    row: 2 below a header); a table that still has its plain row numbers is then named
+    by file lines, as the readers' own messages are.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"a": [1, 2]})
+    >>> t.attrs["first_line"] = 2
+    >>> labels, lines = row_labels(t)
+    >>> labels.tolist(), lines
+    ([2, 3], True)
+    """
+    first = frame.attrs.get("first_line")
+    index = frame.index
+    if (
+        first is not None
+        and isinstance(index, pd.RangeIndex)
+        and index.start == 0
+        and index.step == 1
+    ):
+        return pd.RangeIndex(first, first + len(frame)), True
+    return index, False
 
 
 def _row_problem(
@@ -214,6 +246,7 @@ def _row_problem(
     column: str | None = None,
     fix: str = "",
     severity: Severity = "error",
+    lines: bool = False,
 ) -> list[Problem]:
     """One problem naming the first rows where ``mask`` holds; nothing where it never does."""
     mask = np.asarray(mask, dtype=bool)
@@ -228,11 +261,14 @@ def _row_problem(
             rows=_first(labels[mask]),
             count=int(mask.sum()),
             severity=severity,
+            lines=lines,
         )
     ]
 
 
-def _check_counts(values: pd.Series, *, source: str, column: str) -> list[Problem]:
+def _check_counts(
+    values: pd.Series, *, source: str, column: str, labels: pd.Index, lines: bool
+) -> list[Problem]:
     problems: list[Problem] = []
     numeric = pd.to_numeric(values, errors="coerce")
     not_number = numeric.isna() & values.notna()
@@ -253,10 +289,11 @@ def _check_counts(values: pd.Series, *, source: str, column: str) -> list[Proble
         problems += _row_problem(
             source,
             mask,
-            values.index,
+            labels,
             message,
             column=column,
             fix="household counts must be whole numbers >= 0",
+            lines=lines,
         )
     return problems
 
@@ -350,7 +387,57 @@ def validate_municipalities(
     problems += repair_problems
     layer, dissolved = dissolve_codes(layer, source=source)
     problems += dissolved
+    problems += overlaps(layer, source=source)
     return layer.reset_index(drop=True), problems
+
+
+#: Overlap (m² in a metric CRS) between two municipalities beyond which it is reported.
+OVERLAP_M2 = 10_000.0
+
+
+def overlaps(layer: gpd.GeoDataFrame, *, source: str) -> list[Problem]:
+    """Warn about municipalities whose polygons overlap (beyond slivers of a hectare).
+
+    Where polygons overlap, an address counts in the one listed first; the user should
+    know that the boundary file decides so.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> m = gpd.GeoDataFrame({"municipality_code": ["0001", "0002"],
+    ...                       "municipality_name": ["A", "B"]},
+    ...                      geometry=[shapely.box(0, 0, 1000, 1000),
+    ...                                shapely.box(500, 0, 1500, 1000)], crs="EPSG:25832")
+    >>> overlaps(m, source="m.gpkg")[0].message.split(";")[0]
+    'municipalities overlap (A and B: 500,000 m²)'
+    """
+    geoms = np.asarray(layer.geometry.array, dtype=object)
+    if len(geoms) < 2:
+        return []
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="overlaps")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if left.size == 0:
+        return []
+    area = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    big = area > OVERLAP_M2
+    if not big.any():
+        return []
+    names = layer[S.MUNICIPALITY_NAME].astype(str).to_numpy()
+    pairs = [
+        f"{names[a]} and {names[b]}: {area_m2:,.0f} m²"
+        for a, b, area_m2 in zip(left[big], right[big], area[big], strict=True)
+    ]
+    return [
+        Problem(
+            source,
+            f"municipalities overlap ({'; '.join(pairs[:5])}{'; ...' if len(pairs) > 5 else ''}); "
+            "an address in an overlap counts in the one listed first",
+            count=int(big.sum()),
+            severity="warning",
+            fix="repair the boundary file if the overlaps are not intended",
+        )
+    ]
 
 
 def dissolve_codes(
@@ -475,6 +562,7 @@ def validate_offers(
     ['negative download speeds']
     """
     problems: list[Problem] = []
+    labels, lines = row_labels(offers)
     if len(offers) == 0:
         return offers, [] if partition else [empty_offers(source, what)]
     problems += missing_columns(
@@ -486,10 +574,11 @@ def validate_offers(
     problems += _row_problem(
         source,
         null_ids,
-        offers.index,
+        labels,
         "offers without an address id",
         column=S.ADDRESS_ID,
         fix="every offer must name its address",
+        lines=lines,
     )
     for column, required in ((S.DOWN, True), (S.UP, False)):
         values = offers[column]
@@ -498,10 +587,11 @@ def validate_offers(
         problems += _row_problem(
             source,
             text,
-            offers.index,
+            labels,
             "speeds that are not numbers",
             column=column,
             fix="speeds are Mbit/s as numbers; leave the cell empty when nothing is offered",
+            lines=lines,
         )
         as_float = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
         if required and np.isnan(as_float).all() and not text.any() and not partition:
@@ -509,18 +599,54 @@ def validate_offers(
         problems += _row_problem(
             source,
             np.isinf(as_float),
-            offers.index,
+            labels,
             "infinite speeds",
             column=column,
             fix="speeds must be finite numbers of Mbit/s",
+            lines=lines,
         )
         negative = as_float < 0
         problems += _row_problem(
             source,
             negative,
-            offers.index,
+            labels,
             f"negative {'download' if required else 'upload'} speeds",
             column=column,
             fix="speeds must be >= 0",
+            lines=lines,
         )
+    problems += _swapped_speeds(offers, source=source, labels=labels, lines=lines)
     return offers, problems
+
+
+#: Offers whose upload exceeds their download, beyond which the columns look swapped.
+SWAPPED_SHARE = 0.5
+
+
+def _swapped_speeds(
+    offers: pd.DataFrame, *, source: str, labels: pd.Index, lines: bool
+) -> list[Problem]:
+    """Refuse a table in which most offers upload faster than they download.
+
+    Real offers are asymmetric (cable, xDSL, mobile) or symmetric (fibre); a table in
+    which most uploads exceed their downloads has its two columns the wrong way round,
+    and would make nearly every address look under-served.
+    """
+    down = pd.to_numeric(offers[S.DOWN], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    up = pd.to_numeric(offers[S.UP], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    both = np.isfinite(down) & np.isfinite(up) & (down > 0)
+    if both.sum() < 10:
+        return []
+    higher = both & (up > down)
+    if higher.sum() <= SWAPPED_SHARE * both.sum():
+        return []
+    return _row_problem(
+        source,
+        higher,
+        labels,
+        f"{higher.sum() / both.sum():.0%} of the offers upload faster than they download: "
+        "the download and upload columns look swapped",
+        column=f"{S.DOWN}/{S.UP}",
+        fix="check which column is the download (download = ...) and which the upload",
+        lines=lines,
+    )

@@ -235,7 +235,9 @@ def read_bbk(
         Columns that together name an address, instead of ``adgadr_id`` (e.g.
         ``["postnr", "vejnavn", "husnr"]``, the default for files without the id).
     decimal
-        Decimal mark; detected per column when None (the official files write ``50,5``).
+        Decimal mark; by default ``","`` for ``;``-separated files (the official layout
+        writes ``50,5`` and may group thousands as ``2.500``), detected per column for
+        other extracts.
     progress
         Show a progress line on stderr while reading.
 
@@ -261,6 +263,9 @@ def read_bbk(
     source = str(p)
     encoding = encoding or detect_encoding(p)
     sep = sniff_delimiter(p, encoding)
+    # The official layout (";") writes decimal commas and may group thousands ("2.500"):
+    # detection could take "2.500" for 2.5, so the layout decides.
+    decimal = decimal if decimal is not None else ("," if sep == ";" else None)
     header = header_names(p, sep, encoding)
     speed_columns = [c for pair in BBK_TECHNOLOGIES.values() for c in pair]
     if not any(c in header for c in speed_columns):

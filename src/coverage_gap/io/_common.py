@@ -13,7 +13,6 @@ import pandas as pd
 import pyarrow as pa
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
-from pyproj.exceptions import CRSError as ProjCRSError
 
 from ..errors import CoverageGapError, CRSError, EmptyInputError, InputError, Problem
 from ..layers import as_crs, crs_name
@@ -92,16 +91,7 @@ def existing_file(path: PathLike, *, what: str = "input") -> Path:
 
 def parse_crs(crs: object, *, source: str) -> CRS:
     """Parse a user-given CRS, with an error that names the source."""
-    try:
-        return as_crs(crs)
-    except (ProjCRSError, TypeError, ValueError) as exc:
-        raise CRSError(
-            Problem(
-                source,
-                f"cannot understand the CRS {crs!r} ({exc})",
-                fix='give an EPSG code such as "EPSG:25832"',
-            )
-        ) from None
+    return as_crs(crs, source=source)
 
 
 def resolve_crs(file_crs: object | None, given: object | None, *, source: str) -> CRS:

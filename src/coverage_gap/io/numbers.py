@@ -13,9 +13,12 @@ Rules (:func:`parse_numbers`):
 - ``decimal=","``: ``-12,5``; dots only as thousands separators in groups of three
   (``1.000,25``); ``99.9`` is an error.
 - ``decimal=None`` (detect): ``","`` when the column has commas and no dots (or only
-  Danish grouped forms), ``"."`` otherwise; a column that mixes both forms is an error.
+  Danish grouped forms), ``"."`` otherwise; a column that mixes both forms is an error,
+  and so is one whose every dotted value looks like Danish thousands grouping
+  (``2.500``, ``1.000``: 2.5 and 1.0, or 2,500 and 1,000?) — declare the decimal mark.
 - Empty cells (after trimming) are missing (NaN); ``inf``/``nan`` written as text are
-  errors (a speed of ``inf`` must not count as served).
+  errors (a speed of ``inf`` must not count as served), also when a CSV reader has
+  already turned ``NaN`` into a floating-point NaN.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from ..errors import InputError, Problem
 _PLAIN_DOT = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _PLAIN_COMMA = r"^[+-]?([0-9]+,?[0-9]*|,[0-9]+)$"
 _GROUPED_COMMA = r"^[+-]?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]*)?$"
+_GROUPED_ONLY = r"^[+-]?[0-9]{1,3}(\.[0-9]{3})+$"
 #: File lines of the first data row (the header is line 1).
 _FIRST_LINE = 2
 
@@ -44,7 +48,10 @@ def _text(values: pa.Array | pa.ChunkedArray | pd.Series) -> pa.Array:
 
 
 def detect_decimal(values: pa.Array | pd.Series) -> str | None:
-    """Return ``","`` or ``"."`` for a text column, or None when its forms are mixed.
+    """Return ``","`` or ``"."`` for a text column, or None when it cannot be told.
+
+    None: the column mixes both forms, or every dotted value is in the grouped form
+    ``2.500`` (Danish thousands, or three decimals?).
 
     Examples
     --------
@@ -52,11 +59,18 @@ def detect_decimal(values: pa.Array | pd.Series) -> str | None:
     (',', ',')
     >>> detect_decimal(pd.Series(["50.5", "12"])), detect_decimal(pd.Series(["50.5", "1,5"]))
     ('.', None)
+    >>> detect_decimal(pd.Series(["2.500", "1.000", "30"])) is None
+    True
     """
     text = pc.utf8_trim_whitespace(_text(values).cast(pa.string()))
     has_comma = pc.any(pc.match_substring(text, ",")).as_py()
-    has_dot = pc.any(pc.match_substring(text, ".")).as_py()
+    dotted = pc.fill_null(pc.match_substring(text, "."), False)
+    has_dot = pc.any(dotted).as_py()
     if not has_comma:
+        if has_dot:
+            grouped = pc.fill_null(pc.match_substring_regex(text, _GROUPED_ONLY), False)
+            if pc.all(pc.or_(pc.invert(dotted), grouped)).as_py():
+                return None
         return "."
     if not has_dot:
         return ","
@@ -115,6 +129,19 @@ def parse_numbers(
     array = _text(values)
     if pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
         numbers = np.array(array.to_numpy(zero_copy_only=False), dtype=np.float64)
+        if pa.types.is_floating(array.type):
+            # A CSV reader turns the text "NaN" into a NaN (an empty cell is null): text.
+            written = np.isnan(numbers) & np.asarray(
+                pc.is_valid(array).to_numpy(zero_copy_only=False), dtype=bool
+            )
+            if written.any():
+                raise _row_error(
+                    source,
+                    column,
+                    np.flatnonzero(written),
+                    f"a {what} written as NaN",
+                    f"{what}s must be numbers; leave a cell empty when there is no value",
+                )
         return numbers if allow_infinite else _finite_or_error(numbers, source, column, what)
     if pa.types.is_null(array.type):
         return np.full(len(array), np.nan)
@@ -123,13 +150,20 @@ def parse_numbers(
     chosen = decimal if decimal is not None else detect_decimal(text)
     declared = f'decimal = "{chosen}"' + ("" if decimal is not None else " (detected)")
     if chosen is None:
+        grouped = not pc.any(pc.match_substring(text, ",")).as_py()
         _raise_bad(
             text,
-            pc.is_valid(text),
+            pc.fill_null(pc.match_substring(text, "."), False) if grouped else pc.is_valid(text),
             source=source,
             column=column,
-            message=f"the {what} column mixes decimal commas and decimal points",
-            fix='declare the decimal mark (decimal = "," or ".") and correct the odd values',
+            message=(
+                f"the {what} column writes numbers like Danish thousands ('2.500' is 2,500 "
+                "with a decimal comma, 2.5 with a decimal point)"
+                if grouped
+                else f"the {what} column mixes decimal commas and decimal points"
+            ),
+            fix='declare the decimal mark (decimal = "," or ".")'
+            + ("" if grouped else " and correct the odd values"),
         )
     if chosen == ",":
         dotted = pc.fill_null(pc.match_substring(text, "."), False)

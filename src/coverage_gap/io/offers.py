@@ -108,11 +108,21 @@ def read_offers(
         for down_col, up_col in pairs.values():
             needed += [c for c in (down_col, up_col) if c and c not in needed]
     else:
+        if download is not None and download == upload:
+            raise InputError(
+                Problem(
+                    source,
+                    f"download and upload name the same column {download!r}",
+                    column=download,
+                    fix="name the upload column (upload = ...), or leave it out when the "
+                    "file states no upload",
+                )
+            )
         needed += [c for c in (download, upload, technology) if c and c not in needed]
     text = key + ([technology] if technology else [])
-    if decimal == ",":
-        # Read as text: a column of "1.000" would otherwise be inferred as 1.0.
-        text += [c for c in needed if c not in text]
+    # Speeds are read as text and parsed strictly: a column of "1.000" would otherwise be
+    # inferred as 1.0, and "NaN" as a missing value.
+    text += [c for c in needed if c not in text]
     if p.suffix.lower() in PARQUET_SUFFIXES:
         table, _ = read_parquet(p, columns=needed, categorical=[technology] if technology else [])
         frame = arrow_to_pandas(table)
@@ -174,6 +184,8 @@ def read_offers(
         out = pd.concat(parts, ignore_index=True)
         out[S.TECHNOLOGY] = out[S.TECHNOLOGY].astype(pd.CategoricalDtype(list(pairs)))
     out.attrs.update(source=source, id_column=id if isinstance(id, str) else "+".join(id))
+    if pairs is None and p.suffix.lower() not in PARQUET_SUFFIXES + VECTOR_SUFFIXES:
+        out.attrs["first_line"] = 2  # one offer per line of the text file
     return out
 
 

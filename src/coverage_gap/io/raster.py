@@ -48,7 +48,7 @@ def read_signal_raster(
     name: str | None = None,
     crs: object | None = None,
     bounds: Sequence[float] | None = None,
-    band: int = 1,
+    band: int | None = None,
     working_crs: object = S.WORKING_CRS,
 ) -> SignalRaster:
     """Read one operator's signal raster (dBm), windowed to ``bounds``.
@@ -69,7 +69,7 @@ def read_signal_raster(
     bounds
         (xmin, ymin, xmax, ymax) in the working CRS to read; the whole raster if None.
     band
-        Band number.
+        Band number; required when the raster has several bands.
     working_crs
         The households' CRS.
 
@@ -95,6 +95,7 @@ def read_signal_raster(
     source = str(p)
     target = parse_crs(working_crs, source="working_crs")
     with _open(p) as dataset, reading(source, "raster"), _threads():
+        band = _band(dataset, band, source)
         window = _checked_window(dataset, source, crs=crs, bounds=bounds, band=band, target=target)
         values = _read(dataset, band, window)
         transform = _window_transform(dataset.transform, window)
@@ -110,7 +111,7 @@ def sample_signal_raster(
     *,
     name: str | None = None,
     crs: object | None = None,
-    band: int = 1,
+    band: int | None = None,
     working_crs: object = S.WORKING_CRS,
     cells_cache: MutableMapping[tuple[object, ...], NDArray[np.int64]] | None = None,
 ) -> SampledSignal:
@@ -150,6 +151,7 @@ def sample_signal_raster(
         else None
     )
     with _open(p) as dataset, reading(source, "raster"), _threads():
+        band = _band(dataset, band, source)
         _checked_window(dataset, source, crs=crs, bounds=None, band=band, target=target)
         extent = _bounds(dataset)
         label = name or p.stem
@@ -252,7 +254,7 @@ def check_signal_raster(
     name: str | None = None,
     crs: object | None = None,
     bounds: Sequence[float] | None = None,
-    band: int = 1,
+    band: int | None = None,
     working_crs: object = S.WORKING_CRS,
 ) -> None:
     """Check a raster as :func:`read_signal_raster` would, reading only its header.
@@ -280,7 +282,24 @@ def check_signal_raster(
     source = str(p)
     target = parse_crs(working_crs, source="working_crs")
     with _open(p) as dataset, reading(source, "raster"):
+        band = _band(dataset, band, source)
         _checked_window(dataset, source, crs=crs, bounds=bounds, band=band, target=target)
+
+
+def _band(dataset: rasterio.io.DatasetReader, band: int | None, source: str) -> int:
+    """Return the band to read: the one named, or the only one (several need ``band``)."""
+    if band is not None:
+        return band
+    if dataset.count > 1:
+        names = [d or f"band {i + 1}" for i, d in enumerate(dataset.descriptions)]
+        raise RasterError(
+            Problem(
+                source,
+                f"the raster has {dataset.count} bands ({', '.join(names)})",
+                fix="name the band with the operator's signal: band = 1, 2, ...",
+            )
+        )
+    return 1
 
 
 def _threads() -> rasterio.Env:

@@ -100,6 +100,16 @@ def header_names(path: Path, sep: str, encoding: str) -> list[str]:
     """
     import csv
 
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        raise InputError(
+            Problem(
+                str(path),
+                "the file is not 8-bit text (UTF-16, or it holds NUL bytes)",
+                fix="save it as UTF-8 (in Excel: 'CSV UTF-8'); Latin-1 is read too",
+            )
+        )
     # utf-8-sig drops a BOM before the csv module sees (and mis-quotes) the first name.
     text_encoding = "utf-8-sig" if encoding.lower().replace("_", "-") == "utf-8" else encoding
     with open(path, encoding=text_encoding, errors="replace", newline="") as handle:

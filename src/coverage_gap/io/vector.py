@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+from pyproj import CRS
 
 from .. import schema as S
 from ..errors import CRSError, EmptyInputError, InputError, Problem, SchemaError
@@ -26,6 +28,7 @@ from ._common import (
     PARQUET_SUFFIXES,
     TABLE_SUFFIXES,
     PathLike,
+    address_key,
     arrow_to_pandas,
     as_text,
     crs_name,
@@ -53,6 +56,67 @@ _XY_CANDIDATES = (
     ("etrs89koordinat_oest", "etrs89koordinat_nord"),
     ("wgs84koordinat_længde", "wgs84koordinat_bredde"),
 )
+
+
+def _geojson_without_crs(path: Path) -> bool:
+    """Whether a GeoJSON file leaves its CRS to the format's default (lon/lat, RFC 7946)."""
+    if path.suffix.lower() not in (".geojson", ".json"):
+        return False
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    return b'"crs"' not in head
+
+
+def layer_crs_of(
+    path: Path,
+    file_crs: object | None,
+    given: object | None,
+    bounds: tuple[float, float, float, float] | None,
+    *,
+    source: str,
+) -> CRS:
+    """Return the CRS of a layer read from ``path``, checked against its coordinates.
+
+    A GeoJSON file without a ``crs`` member is lon/lat by the format's rule; exports in
+    metres often omit the member, so there the caller's ``crs`` decides. Coordinates
+    that contradict the CRS (degrees declared as metres, or metres as degrees) are an
+    error that names the fix.
+    """
+    undeclared = _geojson_without_crs(path)
+    crs = resolve_crs(None if undeclared and given is not None else file_crs, given, source=source)
+    if bounds is not None:
+        xmin, ymin, xmax, ymax = bounds
+        problems = check_coordinates_crs(
+            np.array([xmin, xmax]), np.array([ymin, ymax]), crs, source=source
+        )
+        if problems:
+            if undeclared:
+                problems = [
+                    replace(
+                        p,
+                        message=p.message + " (the file has no crs member: GeoJSON is then "
+                        "read as longitude/latitude)",
+                    )
+                    for p in problems
+                ]
+            raise CRSError(problems)
+    return crs
+
+
+def _reprojected(gdf: gpd.GeoDataFrame, layer_crs: CRS, working_crs: object) -> object:
+    """Return the geometry of ``gdf`` read in ``layer_crs``, in the working CRS.
+
+    ``layer_crs`` may differ from the CRS the file reader attached (a GeoJSON without
+    a crs member is labelled lon/lat by the reader), so the label is replaced, not
+    checked.
+    """
+    series = gpd.GeoSeries(gdf.geometry.values, index=gdf.index)
+    return series.set_crs(layer_crs, allow_override=True).to_crs(working_crs).array
+
+
+def _bounds_of(gdf: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
+    bounds = gdf.total_bounds
+    return tuple(float(v) for v in bounds) if np.isfinite(bounds).all() else None  # type: ignore[return-value]
 
 
 def choose_layer(path: Path, layer: str | int | None) -> str | int | None:
@@ -103,7 +167,7 @@ def _read_vector(
 def read_households(
     path: PathLike,
     *,
-    id: str = S.ADDRESS_ID,
+    id: str | Sequence[str] = S.ADDRESS_ID,
     households: str | None = None,
     municipality: str | None = None,
     x: str | None = None,
@@ -121,7 +185,8 @@ def read_households(
     path
         CSV, GeoParquet/Parquet, GeoPackage, GeoJSON, Shapefile or another vector file.
     id
-        Column with the address id (read as text).
+        Column with the address id (read as text), or several columns that together name
+        an address (``["postnr", "vejnavn", "husnr"]``, joined as ``"2690|Rørhaven|50"``).
     households
         Column with households (or dwellings) per address; 1 per address when ``None``.
     municipality
@@ -167,7 +232,8 @@ def read_households(
     """
     p = existing_file(path)
     source = str(p)
-    wanted = [c for c in (id, households, municipality) if c]
+    key = [id] if isinstance(id, str) else list(id)
+    wanted = [*dict.fromkeys([*key, *(c for c in (households, municipality) if c)])]
     suffix = p.suffix.lower()
     if suffix in TABLE_SUFFIXES or suffix in PARQUET_SUFFIXES:
         if suffix in TABLE_SUFFIXES:
@@ -175,7 +241,7 @@ def read_households(
             # inferred as 1.0 before the parser sees it.
             frame = read_csv(
                 p,
-                text_columns=[c for c in (id, municipality) if c],
+                text_columns=[*key, *([municipality] if municipality else [])],
                 all_text=decimal == ",",
             )
             geo: dict = {}
@@ -225,15 +291,23 @@ def read_households(
         xs, ys = point_coordinates(gdf.geometry.array, source=source)
         file_crs = gdf.crs
         frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    layer_crs = resolve_crs(file_crs, crs, source=source)
+    finite = np.isfinite(xs) & np.isfinite(ys)
+    bounds = (
+        (
+            float(xs[finite].min()),
+            float(ys[finite].min()),
+            float(xs[finite].max()),
+            float(ys[finite].max()),
+        )
+        if finite.any()
+        else None
+    )
+    layer_crs = layer_crs_of(p, file_crs, crs, bounds, source=source)
     target = parse_crs(working_crs, source="working_crs")
-    crs_problems = check_coordinates_crs(xs, ys, layer_crs, source=source)
-    if crs_problems:
-        raise CRSError(crs_problems)
     xs, ys = transform_xy(xs, ys, layer_crs, target)
 
     out = pd.DataFrame(index=frame.index)
-    out[S.ADDRESS_ID] = as_text(frame[id])
+    out[S.ADDRESS_ID] = address_key(frame, id)
     # Counts are checked (and made int64) by validate_households, which names bad rows.
     out[S.HOUSEHOLDS] = (
         _counts(frame[households], decimal=decimal, source=source, column=households)
@@ -248,8 +322,14 @@ def read_households(
         if column in frame and column not in out and column not in (x, y):
             out[column] = frame[column].to_numpy()
     out.attrs.update(
-        crs=crs_name(target), source=source, id_column=id, households_column=households
+        crs=crs_name(target),
+        source=source,
+        source_crs=crs_name(layer_crs),
+        id_column=id if isinstance(id, str) else "+".join(id),
+        households_column=households,
     )
+    if suffix in TABLE_SUFFIXES:
+        out.attrs["first_line"] = 2  # rows of a text file are named by its lines
     log.info("read %d addresses from %s", len(out), source)
     return out
 
@@ -339,13 +419,13 @@ def read_municipalities(
             )
     else:
         gdf = _read_vector(p, columns=[code, name], layer=layer)
-    layer_crs = resolve_crs(gdf.crs, crs, source=source)
+    layer_crs = layer_crs_of(p, gdf.crs, crs, _bounds_of(gdf), source=source)
     out = gpd.GeoDataFrame(
         {
             S.MUNICIPALITY_CODE: normalize_codes(gdf[code]).to_numpy(dtype=object),
             S.MUNICIPALITY_NAME: gdf[name].astype(str).to_numpy(dtype=object),
         },
-        geometry=gpd.GeoSeries(gdf.geometry.array, crs=layer_crs).to_crs(working_crs).array,
+        geometry=_reprojected(gdf, layer_crs, working_crs),
         crs=parse_crs(working_crs, source="working_crs"),
     )
     if codes is not None:
@@ -391,7 +471,7 @@ def read_points(
     source = str(p)
     gdf = _read_vector(p, columns=[], layer=layer)
     xs, ys = point_coordinates(gdf.geometry.array, source=source)
-    layer_crs = resolve_crs(gdf.crs, crs, source=source)
+    layer_crs = layer_crs_of(p, gdf.crs, crs, _bounds_of(gdf), source=source)
     target = parse_crs(working_crs, source="working_crs")
     xs, ys = transform_xy(xs, ys, layer_crs, target)
     out = pd.DataFrame({"site_id": [str(i + 1) for i in range(len(gdf))], S.X: xs, S.Y: ys})
@@ -432,10 +512,10 @@ def read_areas(
         require_columns(list(gdf.columns), columns, source=source, what="area")
     else:
         gdf = _read_vector(p, columns=columns, layer=layer)
-    layer_crs = resolve_crs(gdf.crs, crs, source=source)
+    layer_crs = layer_crs_of(p, gdf.crs, crs, _bounds_of(gdf), source=source)
     out = gpd.GeoDataFrame(
         {c: as_text(gdf[c]).to_numpy(dtype=object) for c in columns},
-        geometry=gpd.GeoSeries(gdf.geometry.array, crs=layer_crs).to_crs(working_crs).array,
+        geometry=_reprojected(gdf, layer_crs, working_crs),
         crs=parse_crs(working_crs, source="working_crs"),
     )
     from ..validate import repair_polygons
@@ -481,7 +561,8 @@ def read_coverage_polygons(
     --------
     >>> import tempfile, pathlib, shapely
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "fibre.gpkg"
-    >>> _ = gpd.GeoDataFrame({"down": [1000], "up": [1000]}, geometry=[shapely.box(0, 0, 1, 1)],
+    >>> _ = gpd.GeoDataFrame({"down": [1000], "up": [1000]},
+    ...                      geometry=[shapely.box(700000, 6100000, 700100, 6100100)],
     ...                      crs="EPSG:25832").to_file(p)
     >>> read_coverage_polygons(p, download="down", upload="up").columns.tolist()
     ['down_mbps', 'up_mbps', 'geometry']
@@ -504,10 +585,10 @@ def read_coverage_polygons(
         require_columns(list(gdf.columns), list(renames), source=source, what="coverage")
     else:
         gdf = _read_vector(p, columns=list(renames), layer=layer)
-    layer_crs = resolve_crs(gdf.crs, crs, source=source)
+    layer_crs = layer_crs_of(p, gdf.crs, crs, _bounds_of(gdf), source=source)
     out = gpd.GeoDataFrame(
         {new: gdf[old].to_numpy() for old, new in renames.items()},
-        geometry=gpd.GeoSeries(gdf.geometry.array, crs=layer_crs).to_crs(working_crs).array,
+        geometry=_reprojected(gdf, layer_crs, working_crs),
         crs=parse_crs(working_crs, source="working_crs"),
     )
     for column, what in ((S.DOWN, "speed"), (S.UP, "speed"), ("signal_dbm", "signal")):
