@@ -355,13 +355,19 @@ def test_ids_that_match_only_after_normalisation_across_partitions(world_files, 
     assert dask_match.unmatched_ids == ("zz", " H1 ")
 
 
-def test_sections_that_need_every_household_in_memory_are_refused(world_files):
+def test_sections_that_need_every_household_in_memory_are_left_out_with_a_warning(world_files):
     from coverage_gap.areas import AreaSpec
     from coverage_gap.config import AreasConfig
 
     config = _as_dask(load_config(world_files))
-    with pytest.raises(ConfigError, match=r"\[areas\]"):
-        run_dask(replace(config, areas=(AreasConfig(AreaSpec(grid="1km")),)))
+    plain = run_dask(config)
+    with_areas = run_dask(replace(config, areas=(AreasConfig(AreaSpec(grid="1km")),)))
+    pd.testing.assert_frame_equal(with_areas.municipalities, plain.municipalities)
+    assert with_areas.engine["sections_left_out"] == ["areas"]
+    assert plain.engine["sections_left_out"] == []
+    (warning,) = [p for p in with_areas.problems if p.source == "[areas]"]
+    assert warning.severity == "warning"
+    assert "not computed by the dask engine" in warning.message
     with pytest.raises(ConfigError, match="run_dask"):
         run(config)
 

@@ -33,7 +33,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -110,13 +110,32 @@ class PartitionedResults(Results):
     engine: dict[str, Any] = field(default_factory=dict)
 
 
+#: Sections that need every household in one place: left out of a partitioned run.
+IN_MEMORY_SECTIONS = ("areas", "pool", "siting")
+
+
+def _in_memory_only(config: RunConfig) -> tuple[RunConfig, list[str], Problem | None]:
+    """Return the configuration without the where-to-act sections, their names and a warning.
+
+    The demo's configuration (and a region's) carries them; the partitioned run computes
+    the municipality table and says, in its warnings and manifest, what it left out.
+    """
+    skipped = [name for name in IN_MEMORY_SECTIONS if getattr(config, name)]
+    if not skipped:
+        return config, [], None
+    warning = Problem(
+        ", ".join(f"[{name}]" for name in skipped),
+        "not computed by the dask engine (where to act needs every household in one "
+        "process): its tables and maps are not written",
+        severity="warning",
+        fix='run the configuration with [engine] kind = "memory" (coverage-gap run without '
+        "--engine dask) for them",
+    )
+    return replace(config, areas=(), pool=None, siting=None), skipped, warning
+
+
 def _unsupported(config: RunConfig) -> None:
     """Refuse what the partitioned run cannot do yet, naming section and key."""
-    for name in ("areas", "pool", "siting"):
-        if getattr(config, name):
-            raise ConfigError(
-                f'[{name}] needs every household in memory: run it with [engine] kind = "memory"'
-            )
     if config.households.kind not in PARTITIONED_HOUSEHOLDS:
         raise ConfigError(
             f'[households] kind = "{config.households.kind}" cannot be read in partitions; '
@@ -237,12 +256,15 @@ def run_dask(
     InputError, OfferMatchError, AssignmentError, RasterError, ConfigError
         As the in-memory run, judged on the whole input, in the same order.
     """
+    config, left_out, skipped = _in_memory_only(config)
     _unsupported(config)
     engine = config.engine
     crs = config.working_crs
     check_metric_crs(crs, source="[meta] working_crs")
     clock = _Clock()
     problems = ProblemLog()
+    if skipped is not None:
+        problems.add(skipped)
     household_files = partition_files(config.households.path)
     tables = [s for s in (*config.fixed, *config.mobile) if s.kind == "table"]
     table_files = [partition_files(s.path) for s in tables]
@@ -289,6 +311,7 @@ def run_dask(
         "household_partitions": len(household_files),
         "offer_files": [len(files) for files in table_files],
         "buckets": buckets,
+        "sections_left_out": left_out,
     }
     return PartitionedResults(**{**result, "engine": info})
 
@@ -531,6 +554,8 @@ def _offer_match(
         ambiguous_rows=sum(p.ambiguous_rows for p in parts),
         addresses_matched=sum(p.addresses_matched for p in parts),
         addresses=addresses,
+        counted=sum(m.counted for m in matches),
+        counted_matched=sum(p.counted_matched for p in parts),
         offer_id_column=next((s.id_column for s in scans if s.id_column), None),
         household_id_column=household_id,
         unmatched_ids=tuple(i for _, i in unmatched),

@@ -344,21 +344,25 @@ def scan_households(
     if n == 0 or S.ADDRESS_ID not in table:
         return HouseholdScan(part, source, rows=n, problems=tuple(problems), readable=n == 0)
     ids = table[S.ADDRESS_ID]
+    errors = any(p.severity == "error" for p in problems)
+    located = None
+    # Which households the tables count: the offer match guard judges its share on them.
+    counted = np.zeros(n, dtype=bool)
+    if index is not None and not errors:
+        assignment = assign_municipalities(table, index, tolerance_m=tolerance_m)
+        located = int(assignment[S.ASSIGNMENT].isin(LOCATED).sum())
+        counted = assignment[S.ASSIGNMENT].isin(S.COUNTED).to_numpy()
     keys = pd.DataFrame(
         {
             S.ADDRESS_ID: ids,
             "part": np.full(n, part, dtype=np.int32),
             "row": np.arange(n, dtype=np.int64),
+            "counted": counted,
         }
     )
     exchange.split(keys, ids, exchange.households, f"p{part:05d}.parquet")
-    errors = any(p.severity == "error" for p in problems)
     x, y = household_xy(table) if {S.X, S.Y} <= set(table.columns) else (np.empty(0),) * 2
     ok = np.isfinite(x) & np.isfinite(y)
-    located = None
-    if index is not None and not errors:
-        assignment = assign_municipalities(table, index, tolerance_m=tolerance_m)
-        located = int(assignment[S.ASSIGNMENT].isin(LOCATED).sum())
     bbox = None
     sample = np.empty(0, dtype=np.int64)
     if ok.any():
@@ -465,6 +469,7 @@ class TableMatch:
     normalized_rows: int = 0
     ambiguous_rows: int = 0
     addresses_matched: int = 0
+    counted_matched: int = 0
     unmatched_ids: tuple[tuple[int, str], ...] = ()
     normalized_ids: tuple[tuple[int, str], ...] = ()
 
@@ -475,6 +480,7 @@ class BucketMatch:
 
     bucket: int
     addresses: int
+    counted: int
     duplicate_rows: int
     duplicate_ids: tuple[str, ...]
     tables: tuple[TableMatch, ...]
@@ -511,9 +517,11 @@ def match_bucket(
                 S.ADDRESS_ID: pa.array([], pa.large_string()),
                 "part": pa.array([], pa.int32()),
                 "row": pa.array([], pa.int64()),
+                "counted": pa.array([], pa.bool_()),
             }
         )
     households = keys.to_pandas()
+    counted = households["counted"].to_numpy(bool)
     duplicate_rows, duplicate_ids = duplicated_keys(households[S.ADDRESS_ID], limit=SHOWN)
     part = households["part"].to_numpy(np.int32)
     row = households["row"].to_numpy(np.int64)
@@ -535,6 +543,7 @@ def match_bucket(
                 found.normalized_rows,
                 found.ambiguous_rows,
                 found.addresses_matched,
+                int(counted[np.unique(matched.position)].sum()),
                 _placed(found.unmatched_ids, offers),
                 _placed(found.normalized_ids, offers),
             )
@@ -555,7 +564,12 @@ def match_bucket(
                 exchange.matched(what, int(p)) / f"b{bucket:05d}-t{table:03d}.parquet",
             )
     return BucketMatch(
-        bucket, len(households), duplicate_rows, tuple(duplicate_ids), tuple(results)
+        bucket,
+        len(households),
+        int(counted.sum()),
+        duplicate_rows,
+        tuple(duplicate_ids),
+        tuple(results),
     )
 
 

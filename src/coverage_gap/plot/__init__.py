@@ -458,9 +458,7 @@ class _FileCanvas(FigureCanvasAgg):
         pass
 
 
-def new_axes(
-    *, pyplot: bool = True, size: tuple[float, float] = SLIDE, title: bool = True
-) -> Axes:
+def new_axes(*, pyplot: bool = True, size: tuple[float, float] = SLIDE, title: bool = True) -> Axes:
     """Return the Axes of a new slide (16:9); a chart drawn on it lays out the whole slide.
 
     ``pyplot=False`` makes a figure that pyplot does not know (for writing files: it is
