@@ -825,8 +825,8 @@ class _Deck:
         return (round(w * k, 3), round(h * k, 3))
 
     def picture_slide(self, fig: Figure, notes: str, *, title: str | None = None) -> Slide:
+        from .io.writers import figure_bytes
         from .plot import slide_title
-        from .report import figure_bytes
 
         slide = self.prs.slides.add_slide(self.layouts.picture)
         heading = title or slide_title(fig) or ""
@@ -1353,8 +1353,9 @@ def deck_bytes(
     ``manifest.json`` lists its checksum (the last slide says so). ``progress`` is
     called with a label after each figure slide.
     """
+    from .io.writers import fixed_zip
     from .plot import SMALL_COUNT, footer_text, standard_phrase
-    from .report import _fixed_zip, fact_sheet, library_versions, report_charts
+    from .report import fact_sheet, library_versions, report_charts
 
     settings = getattr(results.config, "report", None)
     lang = lang or getattr(settings, "lang", "en")
@@ -1520,7 +1521,7 @@ def deck_bytes(
     props.last_printed = FIXED_TIME
     buffer = io.BytesIO()
     prs.save(buffer)
-    return _fixed_zip(buffer.getvalue())
+    return fixed_zip(buffer.getvalue())
 
 
 def plot_definition(prov: Any, lang: str) -> str:
@@ -1593,7 +1594,7 @@ def write_deck(
     >>> len(deck.slides), deck.slides[1].shapes.title.text
     (26, 'Region Sjælland samlet')
     """
-    from .report import atomic_write
+    from .io.writers import atomic_write
 
     target = Path(path)
     data = deck_bytes(

@@ -463,7 +463,7 @@ def write_demo_inputs(directory: str | Path, *, scale: float = 1.0, seed: int = 
     >>> write_demo_inputs(tempfile.mkdtemp(), scale=0.01).name
     'demo.toml'
     """
-    from ..report import geopackage_bytes
+    from ..io.writers import geopackage_bytes
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)

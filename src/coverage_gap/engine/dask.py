@@ -650,13 +650,8 @@ def write_partitioned_outputs(results: PartitionedResults, folder: Any) -> dict[
     manifest lists every partition file read, with its SHA-256, and how the run was
     spread.
     """
-    from ..report import (
-        csv_bytes,
-        danish_csv_bytes,
-        geopackage_bytes,
-        municipality_layer,
-        write_manifest,
-    )
+    from ..io.writers import csv_bytes, danish_csv_bytes, geopackage_bytes
+    from ..report import municipality_layer, write_manifest
 
     paths: dict[str, Path] = {}
     tables = [

@@ -675,8 +675,8 @@ def classify_part(
     )
     classified = classify(evidence, standard)
     del evidence, signals
+    from ..io.writers import households_parquet_bytes
     from ..pipeline import declared_mismatch
-    from ..report import households_parquet_bytes
 
     output = None
     if out_dir is not None:

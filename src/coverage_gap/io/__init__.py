@@ -1,4 +1,4 @@
-"""Readers (and the writers used by the batch command). Only this package opens files.
+"""Readers and writers (:mod:`~coverage_gap.io.writers`). Only this package opens files.
 
 The readers are imported on first use, so that importing :mod:`coverage_gap.io.registry`
 (the configuration does) stays cheap.
