@@ -156,6 +156,15 @@ def test_breakdown_parts_add_up_to_the_share_in_ranking_order(demo):
     assert legend[0] == "No fixed ≥ 100/30 Mbit/s, but mobile ≥ −105 dBm"
 
 
+def test_breakdown_without_fixed_service_says_what_to_do(demo):
+    from coverage_gap.errors import PlotError
+
+    table = demo.municipalities.assign(fixed_unserved_households=np.nan)
+    with pytest.raises(PlotError, match="give the run fixed offers") as caught:
+        plot.plot_gap_breakdown(table, provenance=demo.provenance)
+    assert isinstance(caught.value, ValueError)  # callers catching ValueError keep working
+
+
 def test_comparison_of_standards(demo):
     from coverage_gap import DK_100_30, summarize_gap
 
@@ -191,7 +200,7 @@ def test_hotspots_total_equals_underserved(demo):
     assert counts.sum() == demo.municipalities.loc["region", "underserved_households"]
     ax = plot.plot_hotspots(demo.households, demo.boundaries, provenance=demo.provenance)
     assert ax.images[0].get_array().sum() == pytest.approx(counts.sum())
-    assert plot._count_labels(plot._count_classes(23), "da") == [
+    assert plot.maps._count_labels(plot.maps._count_classes(23), "da") == [
         "1",
         "2–4",
         "5–9",

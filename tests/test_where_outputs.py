@@ -21,6 +21,7 @@ from matplotlib.patches import Circle
 from coverage_gap import plot
 from coverage_gap.cli import main
 from coverage_gap.config import load_config
+from coverage_gap.errors import PlotError
 from coverage_gap.pipeline import run
 from coverage_gap.plot import where
 
@@ -199,7 +200,7 @@ def _small(lang):
 
 def test_cell_map_refuses_a_polygon_table(results):
     table = results.municipalities.rename_axis("area_code")
-    with pytest.raises(ValueError, match="DDKN cell tables"):
+    with pytest.raises(PlotError, match="DDKN cell tables"):
         plot.plot_area_cells(table, results.boundaries)
 
 

@@ -368,7 +368,7 @@ class _Runs:
 
 
 def text_height_pt(
-    paragraphs: Sequence[Paragraph] | Sequence[_Runs], size_pt: float, width_pt: float
+    paragraphs: Sequence[Paragraph | _Runs], size_pt: float, width_pt: float
 ) -> float:
     """Estimated height of paragraphs at base size ``size_pt`` wrapped into ``width_pt``.
 
@@ -546,7 +546,7 @@ def _choose_layouts(prs: PresentationType) -> _Layouts:
     picture_layout = picture_layout or text_layout
     title_layout = title_layout or text_layout
 
-    width, height = int(prs.slide_width), int(prs.slide_height)
+    width, height = _slide_size(prs)
     title_ph = (_kinds(picture_layout)["title"] or [None])[0]
     body = _kinds(text_layout)["body"]
     margin_x, margin_y = round(0.04 * width), round(0.04 * height)
@@ -603,6 +603,13 @@ def _layout_placeholder(layout: Any, idx: int) -> Any:
     return None
 
 
+def _slide_size(prs: PresentationType) -> tuple[int, int]:
+    """Return the slide's width and height in EMU (a presentation always has both)."""
+    width, height = prs.slide_width, prs.slide_height
+    assert width is not None and height is not None  # None only in a broken presentation.xml
+    return int(width), int(height)
+
+
 def _widescreen(prs: PresentationType) -> None:
     """Turn python-pptx's 4:3 default into a plain 16:9 template with room for figures."""
     from lxml import etree
@@ -631,15 +638,18 @@ def _widescreen(prs: PresentationType) -> None:
     body.set("sz", "2000")
     # the title slide: a large title above a grey subtitle, both left-aligned
     for layout in prs.slide_layouts:
-        for ph in layout.placeholders:
-            kind = ph.placeholder_format.type
-            if kind == P.CENTER_TITLE:
+        # python-pptx's stubs declare LayoutPlaceholders.__iter__ without self
+        for ph in layout.placeholders:  # type: ignore[misc]
+            ph_type = ph.placeholder_format.type
+            if ph_type == P.CENTER_TITLE:
                 ph.left, ph.top, ph.width, ph.height = (Inches(v) for v in (0.9, 1.6, 11.5, 2.2))
-                ph._element.txBody.bodyPr.set("anchor", "b")
+                title_body = ph._element.txBody
+                assert title_body is not None  # a title placeholder always holds a text body
+                title_body.bodyPr.set("anchor", "b")
                 style = ph._element.xpath("./p:txBody/a:lstStyle")[0]
                 level = etree.SubElement(style, f"{{{_NS['a']}}}lvl1pPr", algn="l")
                 etree.SubElement(level, f"{{{_NS['a']}}}defRPr", sz="4000", b="1")
-            elif kind == P.SUBTITLE:
+            elif ph_type == P.SUBTITLE:
                 ph.left, ph.top, ph.width, ph.height = (Inches(v) for v in (0.9, 4.0, 11.5, 2.6))
                 for level in ph._element.xpath("./p:txBody/a:lstStyle/*"):
                     level.set("algn", "l")
@@ -746,13 +756,17 @@ class _Deck:
         )
 
     def _title_box(self) -> Box:
-        height = int(self.prs.slide_height)
+        _, height = _slide_size(self.prs)
         content = self.layouts.content
         top = round(0.03 * height)
         return Box(content.left, top, content.width, max(content.top - top, round(0.1 * height)))
 
     def _textbox(self, slide: Slide, box: Box) -> Any:
-        return slide.shapes.add_textbox(box.left, box.top, box.width, box.height)
+        from pptx.util import Emu
+
+        return slide.shapes.add_textbox(
+            Emu(box.left), Emu(box.top), Emu(box.width), Emu(box.height)
+        )
 
     def _number(self, slide: Slide) -> int:
         return list(self.prs.slides).index(slide) + 1
@@ -867,12 +881,20 @@ def _plain_paragraph(paragraph: Any) -> None:
 
 def _drop_empty_placeholders(slide: Slide) -> None:
     for ph in list(slide.placeholders):
-        if ph.has_text_frame and not ph.text_frame.text.strip():
+        frame = ph.text_frame if ph.has_text_frame else None
+        if frame is not None and not frame.text.strip():
             ph._element.getparent().remove(ph._element)
 
 
 def _notes(slide: Slide, text: str) -> None:
-    slide.notes_slide.notes_text_frame.text = text
+    frame = slide.notes_slide.notes_text_frame
+    if frame is None:
+        raise TemplateError(
+            "the template's notes master has no body placeholder for the slide notes "
+            "(which carry each figure's definition and source): add one in PowerPoint's "
+            "notes master view"
+        )
+    frame.text = text
 
 
 # --- checking ---------------------------------------------------------------------------
@@ -964,7 +986,7 @@ def headline_sentence(results: Results, *, lang: str = "en") -> str:
     14,2 % af husstandene i Region Sjælland (95 %-interval 13,2 %–15,4 %) har ikke fast
     bredbånd ≥ 100/30 Mbit/s.
     """
-    from .plot import _fixed_threshold, _mobile_threshold
+    from .plot.style import _fixed_threshold, _mobile_threshold
 
     region = results.municipalities.loc[S.REGION_CODE]
     area = str(region[S.MUNICIPALITY_NAME])
@@ -1084,7 +1106,7 @@ class _Story:
 
     def gap_items(self, code: str) -> list[tuple[str, str]]:
         """Return the gaps a fact sheet shows, (label, column), for the services assessed."""
-        from .plot import _fixed_threshold, _mobile_threshold, _t
+        from .plot.style import _fixed_threshold, _mobile_threshold, _t
 
         row, standard, lang = self.table.loc[code], self.prov.standard, self.lang
         items = []
@@ -1137,9 +1159,9 @@ class _Story:
         return lines
 
     def breakdown_lines(self) -> list[str]:
-        from .plot import _breakdown_parts, ranking_order
+        from .plot import breakdown_parts, ranking_order
 
-        parts = _breakdown_parts(self.table, self.prov.standard, self.lang)
+        parts = breakdown_parts(self.table, self.prov.standard, self.lang)
         index = {code: i for i, code in enumerate(self.table.index)}
         lines = []
         for code in [*ranking_order(self.table)[::-1], S.REGION_CODE]:
@@ -1174,7 +1196,8 @@ class _Story:
         ]
 
     def demand_lines(self, code: str = S.REGION_CODE) -> list[str]:
-        from .plot import _scenario_definition, scenario_label
+        from .plot import scenario_label
+        from .plot.charts import _scenario_definition
 
         demand = self.results.demand
         if demand is None:
@@ -1220,7 +1243,8 @@ class _Story:
 
     def growth_lines(self) -> list[str]:
         from .danish.growth import danish_mobile_growth
-        from .plot import _scenario_definition, scenario_label
+        from .plot import scenario_label
+        from .plot.charts import _scenario_definition
 
         lang = self.lang
         lines = []

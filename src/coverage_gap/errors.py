@@ -126,6 +126,13 @@ class ConfigError(CoverageGapError, ValueError):
     """The run configuration (TOML or arguments) is incomplete or contradictory."""
 
 
+class PlotError(CoverageGapError, ValueError):
+    """A chart cannot be drawn from what it was given (a service not assessed, no rows).
+
+    The message names what is missing and what to pass instead.
+    """
+
+
 class OutputError(CoverageGapError, OSError):
     """An output cannot be written (folder, permissions, disk space, an input in the way)."""
 

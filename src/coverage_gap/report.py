@@ -29,14 +29,14 @@ import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .errors import OutputError
+from .errors import OutputError, PlotError
 from .io._common import sha256
 from .io.writers import (
     PDF_METADATA,
@@ -669,34 +669,30 @@ def report_charts(
         return plot.new_axes(pyplot=False, size=size or plot.SLIDE, title=title)
 
     charts: dict[str, Callable[[], Figure]] = {
-        "map_share": lambda: (
-            plot.plot_gap_map(
-                table, results.boundaries, ax=slide(), lang=lang, provenance=prov
-            ).figure
+        "map_share": lambda: plot.root_figure(
+            plot.plot_gap_map(table, results.boundaries, ax=slide(), lang=lang, provenance=prov)
         ),
-        "ranking": lambda: (
-            plot.plot_gap_ranking(
-                table, ax=slide(), lang=lang, provenance=prov, reference=claim
-            ).figure
+        "ranking": lambda: plot.root_figure(
+            plot.plot_gap_ranking(table, ax=slide(), lang=lang, provenance=prov, reference=claim)
         ),
-        "hotspots": lambda: (
+        "hotspots": lambda: plot.root_figure(
             plot.plot_hotspots(
                 results.households, results.boundaries, ax=slide(), lang=lang, provenance=prov
-            ).figure
+            )
         ),
     }
-    with contextlib.suppress(ValueError):
-        plot._breakdown_parts(table, prov.standard, lang)
-        charts["breakdown"] = lambda: (
-            plot.plot_gap_breakdown(table, ax=slide(), lang=lang, provenance=prov).figure
+    with contextlib.suppress(PlotError):  # a service not assessed: no breakdown to draw
+        plot.breakdown_parts(table, prov.standard, lang)
+        charts["breakdown"] = lambda: plot.root_figure(
+            plot.plot_gap_breakdown(table, ax=slide(), lang=lang, provenance=prov)
         )
     charts.update(_where_to_act_charts(results, slide, lang))
     demand = results.config.demand
     if results.demand is not None and demand is not None:
-        charts["demand_region"] = lambda: (
-            plot.plot_demand(results.demand, ax=slide(), lang=lang, provenance=prov).figure
+        charts["demand_region"] = lambda: plot.root_figure(
+            plot.plot_demand(results.demand, ax=slide(), lang=lang, provenance=prov)
         )
-        charts["growth_rates"] = lambda: (
+        charts["growth_rates"] = lambda: plot.root_figure(
             plot.plot_growth_rates(
                 danish_mobile_growth(),
                 demand.scenarios,
@@ -705,17 +701,9 @@ def report_charts(
                 ax=slide(),
                 lang=lang,
                 fitted=fit_danish_mobile_growth(),
-            ).figure
+            )
         )
     return charts
-
-
-def _root_figure(ax: Any) -> Figure:
-    from matplotlib.figure import Figure
-
-    fig = ax.figure
-    assert isinstance(fig, Figure)  # a slide's Axes lie on a figure, never a subfigure
-    return fig
 
 
 def _where_to_act_charts(
@@ -740,7 +728,7 @@ def _where_to_act_charts(
                 no_data=no_data,
                 min_households=min_households,
             )
-            return _root_figure(ax)
+            return plot.root_figure(ax)
 
         return draw
 
@@ -761,7 +749,7 @@ def _where_to_act_charts(
                 cluster_distance_m=pool_spec.cluster_distance_m if pool_spec else None,
                 no_data=no_data,
             )
-            return _root_figure(ax)
+            return plot.root_figure(ax)
 
         charts["map_pool"] = draw_pool
     sites, siting = results.sites, config.siting
@@ -780,7 +768,7 @@ def _where_to_act_charts(
                 provenance=prov,
                 no_data=no_data,
             )
-            return _root_figure(ax)
+            return plot.root_figure(ax)
 
         charts["map_sites"] = draw_sites
     return charts
@@ -815,7 +803,7 @@ def fact_sheet(
     from . import plot
 
     ax = plot.new_axes(pyplot=False, size=size or plot.SLIDE, title=title)
-    fig = ax.figure
+    fig = plot.root_figure(ax)
     ax.remove()
     row = change.loc[code] if change is not None and code in change.index else None
     return plot.draw_fact_sheet(fig, results, code, lang=lang, change=row)
@@ -1120,7 +1108,7 @@ def write_claim_files(
     paths.update(_both_csv(folder, "claims_municipalities", check.municipalities, index=False))
     paths["verdict"] = folder.write_bytes("verdict.txt", verdict_text(check).encode("utf-8"))
     ax = plot.plot_claim_curve(check, ax=plot.new_axes(pyplot=False), lang=lang)
-    paths.update(_figure_files(folder, "claim_curve", cast("Figure", ax.figure)))
+    paths.update(_figure_files(folder, "claim_curve", plot.root_figure(ax)))
     return paths
 
 
@@ -1166,7 +1154,7 @@ def write_change_files(
         ("change_by_municipality", plot.plot_change_by_municipality),
     ):
         ax = draw(change.municipalities, ax=plot.new_axes(pyplot=False), lang=lang)
-        paths.update(_figure_files(folder, name, cast("Figure", ax.figure)))
+        paths.update(_figure_files(folder, name, plot.root_figure(ax)))
     return paths
 
 

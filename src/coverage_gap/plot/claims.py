@@ -14,13 +14,12 @@ denominators, data years and sources).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from matplotlib import ticker
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import Bbox
@@ -28,21 +27,21 @@ from matplotlib.transforms import Bbox
 from .. import schema as S
 from ..claims import DIMENSIONS, NOT_APPLICABLE, choice_label, dimension_values
 from ..standards import Provenance
-from . import (
+from .charts import _number_axis, _value_column
+from .style import (
     CATEGORICAL,
     GREY,
     INK,
     SIZE,
     UNITS,
     _axes,
-    _number_axis,
     _Slide,
     _t,
     _upper_first,
-    _value_column,
     definition_text,
     format_number,
     format_percent,
+    root_figure,
     standard_phrase,
 )
 
@@ -253,7 +252,7 @@ def plot_claim_curve(check: ClaimCheck, *, ax: Axes | None = None, lang: str = "
     (2, 'Andel underforsynede')
     """
     ax, slide_mode = _axes(ax)
-    fig = cast(Figure, ax.figure)
+    fig = root_figure(ax)
     table = check.specifications.copy()
     table["_order"] = np.arange(len(table))
     table = table.sort_values(["region_share", "_order"], kind="stable")
@@ -534,7 +533,7 @@ def plot_change_waterfall(
     area = str(row[S.MUNICIPALITY_NAME])
     title = _text("waterfall_title", lang).format(unit=unit, old=old_year, new=new_year, area=area)
     if slide_mode:
-        slide = _Slide(cast(Figure, ax.figure))
+        slide = _Slide(root_figure(ax))
         slide.title(title, _change_subtitle(table, row, lang))
         slide.footer(_change_footer(table, lang))
         slide.fit_axes(ax)
@@ -609,7 +608,7 @@ def plot_change_by_municipality(
     ax.set_xlabel(_text("change_axis", lang).format(unit=unit), fontsize=SIZE["label"])
     title = _text("by_title", lang).format(unit=unit, old=old_year, new=new_year)
     if slide_mode:
-        slide = _Slide(cast(Figure, ax.figure))
+        slide = _Slide(root_figure(ax))
         region = table.loc[S.REGION_CODE] if S.REGION_CODE in table.index else table.iloc[-1]
         slide.title(
             title, f"{region[S.MUNICIPALITY_NAME]} · " + _change_subtitle(table, region, lang)

@@ -30,15 +30,28 @@ import pandas as pd
 import shapely
 from matplotlib import patheffects
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
 from matplotlib.transforms import Bbox
 
 from .. import schema as S
 from ..areas import MIN_HOUSEHOLDS, ddkn_cells
+from ..errors import PlotError
 from ..standards import Provenance
-from . import (
+from .maps import (
+    _anchor,
+    _count_classes,
+    _count_labels,
+    _coverage_subtitle_from,
+    _largest_part,
+    _legend_width,
+    _map_frame,
+    _panel_legend,
+    _panel_texts,
+    _place_labels,
+    _scale_bar,
+)
+from .style import (
     CATEGORICAL,
     GREY,
     INK,
@@ -47,25 +60,15 @@ from . import (
     SIZE,
     TEXT,
     UNITS,
-    _anchor,
     _axes,
-    _count_classes,
-    _count_labels,
-    _coverage_subtitle_from,
     _denominator,
-    _largest_part,
-    _legend_width,
-    _map_frame,
-    _panel_legend,
-    _panel_texts,
-    _place_labels,
     _say,
-    _scale_bar,
     _Slide,
     _title_phrase,
     footer_text,
     format_number,
     format_percent,
+    root_figure,
 )
 
 if TYPE_CHECKING:
@@ -260,12 +263,6 @@ def _size_words(size: str, lang: str) -> str:
     return f"{number} {size[len(number) :]}"
 
 
-def _root(ax: Axes) -> Figure:
-    fig = ax.figure
-    assert isinstance(fig, Figure)  # a map's Axes lie on a figure, never a subfigure
-    return fig
-
-
 def _base_map(ax: Axes, boundaries: gpd.GeoDataFrame, no_data: Sequence[str]) -> Any:
     """Municipality outlines under the data (no-data municipalities hatched); the land."""
     layer = boundaries.set_index(S.MUNICIPALITY_CODE)
@@ -315,11 +312,11 @@ def _lay_out(
     """
     obstacles: list[Bbox] = []
     if slide_mode:
-        slide = _Slide(_root(ax))
+        slide = _Slide(root_figure(ax))
         slide.title(title, subtitle)
         slide.footer(footer)
         panel_w = max(
-            _legend_width(_root(ax), handles, names, legend_title) if handles else 0.0,
+            _legend_width(root_figure(ax), handles, names, legend_title) if handles else 0.0,
             0.3 * slide.width,
         )
         panel = _map_frame(slide, ax, boundaries.total_bounds, panel_w)
@@ -341,7 +338,7 @@ def _lay_out(
                 title_fontsize=SIZE["legend"] - 2,
             )
         ax.set_title(title, fontsize=SIZE["subtitle"], loc="left")
-        _Slide(_root(ax)).footer(footer)
+        _Slide(root_figure(ax)).footer(footer)
     _scale_bar(ax, land, obstacles, lang)
     if labels:
         before = len(ax.texts)
@@ -445,7 +442,7 @@ def plot_area_cells(
     ('ddkn_1km', 3)
     """
     if table.index.name != "cell":
-        raise ValueError(
+        raise PlotError(
             "plot_area_cells draws DDKN cell tables (summarize_areas with a grid); for a "
             "polygon layer join the table to its polygons and use GeoDataFrame.plot"
         )
@@ -596,7 +593,7 @@ def rule_text(rules: PoolRuleSet, lang: str = "en") -> str:
     ≥ 600 Mbit/s download; landzone, sommerhusområde eller byzone i byer under 2.000
     indbyggere
     """
-    from . import _num
+    from .style import _num
 
     da = lang == "da"
     fixed = _num(rules.fixed_down_mbps, lang)
@@ -701,7 +698,10 @@ def plot_pool(
         names = [str(n) for n in rule_sets]
     unknown = [n for n in names if n not in rules]
     if unknown or not 1 <= len(names) <= 2:
-        raise ValueError(f"rule_sets must be one or two of {list(rules)}, got {names}")
+        raise PlotError(
+            f"rule_sets must name one or two of the pool's rule sets {list(rules)}, got "
+            f"{names}: pass rule_sets=None for the compared ones"
+        )
     a, b = names[0], names[-1]
     ax, slide_mode = _axes(ax)
     addresses = pool.addresses
@@ -874,7 +874,7 @@ def _pool_footer(
     *,
     cluster_distance_m: float | None,
 ) -> str:
-    from . import UNITS, _t
+    from .style import UNITS, _t
 
     parts = [rule_text(r, lang) for r in rules]
     if cluster_distance_m is not None:
