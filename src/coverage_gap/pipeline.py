@@ -253,6 +253,7 @@ def run(config: RunConfig, *, progress: bool = False, keep_evidence: bool = Fals
             problems.extend(exc.problems)
     _raise(problems)
     assert households is not None and boundaries is not None and index is not None
+    assert assignment is not None  # set with index: both come from the municipalities
     clock.lap("validate")
 
     counted = assignment[S.ASSIGNMENT].isin(S.COUNTED).to_numpy()

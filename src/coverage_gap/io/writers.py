@@ -515,13 +515,14 @@ def figure_save_settings() -> Iterator[None]:
     """
     import matplotlib as mpl
 
-    keys = {"svg.hashsalt": "coverage_gap", "svg.fonttype": "path"}
-    before = {k: mpl.rcParams[k] for k in keys}
-    mpl.rcParams.update(keys)
+    hashsalt, fonttype = mpl.rcParams["svg.hashsalt"], mpl.rcParams["svg.fonttype"]
+    mpl.rcParams["svg.hashsalt"] = "coverage_gap"
+    mpl.rcParams["svg.fonttype"] = "path"
     try:
         yield
     finally:
-        mpl.rcParams.update(before)
+        mpl.rcParams["svg.hashsalt"] = hashsalt
+        mpl.rcParams["svg.fonttype"] = fonttype
 
 
 def figure_bytes(fig: Figure, fmt: str, *, dpi: int = _PNG_DPI) -> bytes:
