@@ -31,6 +31,7 @@ from .errors import ConfigError, OfferMatchError, Problem, RasterError, SchemaEr
 from .geo import points_in_polygons, raster_cells, sample_raster
 from .keys import match_keys_normalized
 from .layers import SampledSignal, SignalRaster, check_crs, household_table, household_xy
+from .standards import PLAUSIBLE_DBM
 
 #: Ids of unmatched offers listed in warnings.
 _SHOWN = 5
@@ -524,8 +525,6 @@ def best_signal(
     return _best_signal(household_table(households), rasters)
 
 
-#: Signal levels (RSRP, dBm) a mobile raster can hold: anything else is not a signal map.
-PLAUSIBLE_DBM = (-160.0, -20.0)
 
 
 def _best_signal(

@@ -317,6 +317,20 @@ def run(config: RunConfig, *, progress: bool = False, keep_evidence: bool = Fals
             f"region row counts {table.loc[S.REGION_CODE, 'households']} households, "
             f"the reconciliation {assigned}"
         )
+    if assigned == 0:
+        counted_addresses = int(reconciliation.loc[list(S.COUNTED), "addresses"].sum())
+        column = households.attrs.get("households_column") or S.HOUSEHOLDS
+        raise InputError(
+            Problem(
+                source,
+                f"no {config.denominator} are counted: the {counted_addresses:,} addresses in "
+                f"the reported municipalities all have a count of 0, so every share would be "
+                "0 of 0",
+                column=str(column),
+                fix="check the count column (households = ...) and the unit or BBR file it "
+                'comes from; to count addresses, set denominator = "addresses"',
+            )
+        )
     clock.lap("aggregate and reconcile")
     area_tables = _areas(config, classified, provenance, problems)
     sites = _sites(config, classified, provenance, problems)
