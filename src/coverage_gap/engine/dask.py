@@ -31,7 +31,6 @@ import logging
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -47,7 +46,6 @@ from ..assign import MunicipalityIndex, check_located_count, selected_municipali
 from ..config import EngineConfig, LayerSpec, RunConfig
 from ..errors import (
     ConfigError,
-    CoverageGapError,
     InputError,
     OfferMatchError,
     Problem,
@@ -56,9 +54,10 @@ from ..errors import (
 )
 from ..evidence import OfferMatch, best_signal, offer_gaps_from_counts
 from ..io.raster import check_signal_raster
-from ..io.registry import LayerData, read_layer
 from ..layers import SampledSignal, check_metric_crs
-from ..pipeline import Results, _project, check_some_counted, partial_coverage
+
+# The in-memory run's helpers: the same reading, timing and projection on both engines.
+from ..pipeline import Results, _Clock, _project, _read, check_some_counted, partial_coverage
 from ..validate import (
     duplicate_ids,
     empty_households,
@@ -195,33 +194,6 @@ def cluster(engine: EngineConfig, client: Any = None) -> Iterator[Any]:
         Client(local) as own,
     ):
         yield own
-
-
-def _read(spec: LayerSpec, problems: ProblemLog, *, working_crs: str) -> LayerData | None:
-    try:
-        data = read_layer(
-            spec.path, spec.kind, spec.options, section=spec.section, working_crs=working_crs
-        )
-    except InputError as exc:
-        problems.extend(exc.problems)
-        return None
-    except CoverageGapError as exc:
-        problems.add(Problem(str(spec.path), str(exc)))
-        return None
-    problems.extend(data.problems)
-    return data
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.laps: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
-        self._last = now
-        log.info("%s: %.2f s", name, self.laps[name])
 
 
 def run_dask(
