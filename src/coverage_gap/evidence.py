@@ -870,7 +870,7 @@ def offer_gaps_from_counts(
     if empty.size == 0 or empty.size == int((addresses > 0).sum()):
         # None empty, or all: the latter is the match guard's business.
         return None
-    found = [str(names[i]) for i in empty]
+    found = [str(names[i]) for i in empty.tolist()]
     return Problem(
         "offers",
         f"no {what} offer row for any of the {int(addresses[empty].sum()):,} addresses in "
