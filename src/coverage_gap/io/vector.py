@@ -259,10 +259,12 @@ def read_households(
         if suffix in TABLE_SUFFIXES:
             # With a declared decimal comma every column is text: "1.000" must not be
             # inferred as 1.0 before the parser sees it.
+            # UTF-8 or Latin-1/cp1252 (Danish Excel), detected as the Danish readers do.
             frame = read_csv(
                 p,
                 text_columns=[*key, *([municipality] if municipality else [])],
                 all_text=decimal == ",",
+                encoding=None,
             )
             geo: dict = {}
         else:
