@@ -153,6 +153,10 @@ def test_share_threshold_is_a_reader_option(tmp_path):
     (warning,) = data.household_problems
     assert warning.count == 3 and warning.rows == (U1, U2, U3)
     assert "3 of 4 addresses (75.0%) have no row" in warning.message
+    # A file that covers only part of the addresses (every row matched) is named so.
+    with pytest.raises(InputError, match="covers only part of the addresses") as info:
+        read_bbk(_bbk(tmp_path), dwellings=_bbr(tmp_path, rows[:2], name="part.csv"))
+    assert f"[{U1!r}, {U2!r}, {U3!r}]" in str(info.value)
     with pytest.raises(InputError, match="between 0 and 1"):
         read_bbk(_bbk(tmp_path), dwellings=_bbr(tmp_path), min_dwelling_match_share=50)
 

@@ -254,6 +254,22 @@ class DwellingMatch:
         """Raise :class:`~coverage_gap.errors.InputError` when too few addresses matched."""
         if not self.addresses or self.share >= min_share:
             return
+        if not self.rows_unmatched:
+            raise InputError(
+                Problem(
+                    self.source,
+                    f"only {self.addresses_matched:,} of {self.addresses:,} addresses "
+                    f"({self.share:.1%}) of {self.address_source} found a row in this file "
+                    f"of {self.what}, fewer than the required {min_share:.0%}; every row "
+                    "matched an address, so the file covers only part of the addresses "
+                    f"(without a row, e.g. {list(self.unmatched_address_ids[:3])} in column "
+                    f"'{self.address_id_column}') and those would count 0 dwellings",
+                    column=self.id_column,
+                    fix="give the dwelling file for the whole area of the address file; if "
+                    "the addresses really lack dwellings, lower min_dwelling_match_share in "
+                    "the layer's section",
+                )
+            )
         raise InputError(
             Problem(
                 self.source,
