@@ -562,7 +562,7 @@ def _best_signal(
                     fix="check that the raster covers the study area and is in the same CRS",
                 )
             )
-        _check_dbm(values, raster)
+        _check_dbm(values, raster, problems)
         if problems is not None:
             xmin, ymin, xmax, ymax = bounds
             outside = valid & ~((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
@@ -583,18 +583,64 @@ def _best_signal(
     return pd.Series(best, index=table.index, name=S.MOBILE_SIGNAL)
 
 
-def _check_dbm(values: NDArray[np.floating], raster: SignalRaster | SampledSignal) -> None:
+#: Share of the households' raster values that may be exactly 0 before 0 is taken for nodata.
+ZERO_SHARE = 0.01
+
+
+def _check_dbm(
+    values: NDArray[np.floating],
+    raster: SignalRaster | SampledSignal,
+    problems: list[Problem] | None = None,
+) -> None:
     """Refuse a raster whose values at the households cannot be signal levels in dBm.
 
     A 0/1 coverage mask or magnitudes written as +105 would pass or fail every
-    threshold; both have happened.
+    threshold; both have happened. So has "no coverage" stored as an untagged 0 (GDAL's
+    default fill), which reads as a perfect 0 dBm, and a raster that is nodata under
+    every household (a wrong band or nodata value), which makes everyone unserved.
     """
     finite = values[np.isfinite(values)]
     if finite.size == 0:
-        return
+        if isinstance(raster, SampledSignal) and raster.partial:
+            return
+        raise RasterError(
+            Problem(
+                raster.source,
+                f"the raster {raster.name!r} has no value at any of the {values.size:,} "
+                "addresses (nodata everywhere under them)",
+                fix="check the band and the raster's nodata value; if the operator really "
+                "covers none of these addresses, leave its raster out",
+            )
+        )
     low, high = PLAUSIBLE_DBM
+    zeros = int((finite == 0).sum())
+    if zeros > ZERO_SHARE * finite.size:
+        raise RasterError(
+            Problem(
+                raster.source,
+                f"{zeros:,} of the {finite.size:,} values of the raster {raster.name!r} at the "
+                "households are exactly 0, which would read as a perfect 0 dBm signal: "
+                "probably cells without coverage stored as 0 without a nodata tag",
+                count=zeros,
+                fix="tag the nodata value (gdal_edit.py -a_nodata 0 FILE), or fill the cells "
+                "without coverage with the file's nodata",
+            )
+        )
     implausible = (finite < low) | (finite > high)
     if implausible.mean() <= 0.5:
+        if implausible.any() and problems is not None:
+            problems.append(
+                Problem(
+                    raster.source,
+                    f"{int(implausible.sum()):,} of the {finite.size:,} values of the raster "
+                    f"{raster.name!r} at the households lie outside {low:g} to {high:g} dBm "
+                    f"(between {float(finite.min()):g} and {float(finite.max()):g}); they are "
+                    "used as they are",
+                    count=int(implausible.sum()),
+                    severity="warning",
+                    fix="check the raster's nodata value and scale",
+                )
+            )
         return
     raise RasterError(
         Problem(
@@ -803,7 +849,7 @@ def offer_gaps(
         f"no {what} offer row for any of the {int(addresses[empty].sum()):,} addresses in "
         f"{', '.join(names[:8])}{', ...' if len(names) > 8 else ''}: the offer data may not "
         f"cover {'it' if len(names) == 1 else 'them'}; they count as without {what} service",
-        count=len(names),
+        count=int(addresses[empty].sum()),
         severity="warning",
         fix="give offers for these municipalities, or leave them out of the selection",
     )

@@ -659,6 +659,7 @@ def classify_part(
                 raster.path, x, y, **raster.options, working_crs=working_crs, cells_cache=cells
             ),
             overlaps=True,
+            partial=True,
         )
         for raster in rasters
     ]
