@@ -9,7 +9,7 @@ can try many definitions on the same data in a fraction of a second each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -31,6 +31,7 @@ from .errors import ConfigError, OfferMatchError, Problem, RasterError, SchemaEr
 from .geo import points_in_polygons, raster_cells, sample_raster
 from .keys import match_keys_normalized
 from .layers import SampledSignal, SignalRaster, check_crs, household_table, household_xy
+from .standards import PLAUSIBLE_DBM
 
 #: Ids of unmatched offers listed in warnings.
 _SHOWN = 5
@@ -524,8 +525,6 @@ def best_signal(
     return _best_signal(household_table(households), rasters)
 
 
-#: Signal levels (RSRP, dBm) a mobile raster can hold: anything else is not a signal map.
-PLAUSIBLE_DBM = (-160.0, -20.0)
 
 
 def _best_signal(
@@ -829,26 +828,54 @@ def offer_gaps(
     >>> offer_gaps(m, a).message.split(":")[0]
     'no fixed offer row for any of the 2 addresses in 0002'
     """
-    codes = assignment[S.MUNICIPALITY_CODE]
-    if not isinstance(codes.dtype, pd.CategoricalDtype):
-        codes = codes.astype("category")
+    addresses, matched, names = listed_by_municipality(offers.position, assignment)
+    return offer_gaps_from_counts(addresses, matched, names, what=what)
+
+
+def listed_by_municipality(
+    position: NDArray[np.int64], assignment: pd.DataFrame, codes: Sequence[str] | None = None
+) -> tuple[NDArray[np.int64], NDArray[np.int64], list[str]]:
+    """Count the counted addresses per municipality, and those among them with an offer row.
+
+    ``position`` are the households (rows of ``assignment``) that offer rows reached;
+    ``codes`` fixes the municipalities' order (the assignment's categories otherwise),
+    so that the counts of several partitions can be added.
+    """
+    raw = assignment[S.MUNICIPALITY_CODE]
+    if codes is not None:
+        cats = pd.Categorical(raw.astype(object), categories=list(codes))
+    elif isinstance(raw.dtype, pd.CategoricalDtype):
+        cats = raw.array
+    else:
+        cats = raw.astype("category").array
     counted = assignment[S.ASSIGNMENT].isin(S.COUNTED).to_numpy()
-    group = np.where(counted, codes.cat.codes.to_numpy(np.int64), -1)
-    k = len(codes.cat.categories)
+    group = np.where(counted, np.asarray(cats.codes, dtype=np.int64), -1)
+    k = len(cats.categories)
     listed = np.zeros(len(assignment), dtype=bool)
-    listed[offers.position] = True
+    listed[position] = True
     addresses = np.bincount(group[group >= 0], minlength=k)
     matched = np.bincount(group[(group >= 0) & listed], minlength=k)
+    return addresses, matched, [str(c) for c in cats.categories]
+
+
+def offer_gaps_from_counts(
+    addresses: NDArray[np.int64],
+    matched: NDArray[np.int64],
+    names: Sequence[str],
+    *,
+    what: str = "fixed",
+) -> Problem | None:
+    """:func:`offer_gaps` from counts per municipality (added up over partitions)."""
     empty = np.flatnonzero((addresses > 0) & (matched == 0))
-    if empty.size == 0 or empty.size == k:
+    if empty.size == 0 or empty.size == int((addresses > 0).sum()):
         # None empty, or all: the latter is the match guard's business.
         return None
-    names = [str(codes.cat.categories[i]) for i in empty]
+    found = [str(names[i]) for i in empty]
     return Problem(
         "offers",
         f"no {what} offer row for any of the {int(addresses[empty].sum()):,} addresses in "
-        f"{', '.join(names[:8])}{', ...' if len(names) > 8 else ''}: the offer data may not "
-        f"cover {'it' if len(names) == 1 else 'them'}; they count as without {what} service",
+        f"{', '.join(found[:8])}{', ...' if len(found) > 8 else ''}: the offer data may not "
+        f"cover {'it' if len(found) == 1 else 'them'}; they count as without {what} service",
         count=int(addresses[empty].sum()),
         severity="warning",
         fix="give offers for these municipalities, or leave them out of the selection",

@@ -317,6 +317,12 @@ def run(config: RunConfig, *, progress: bool = False, keep_evidence: bool = Fals
             f"region row counts {table.loc[S.REGION_CODE, 'households']} households, "
             f"the reconciliation {assigned}"
         )
+    check_some_counted(
+        reconciliation,
+        config.denominator,
+        source=source,
+        column=households.attrs.get("households_column"),
+    )
     clock.lap("aggregate and reconcile")
     area_tables = _areas(config, classified, provenance, problems)
     sites = _sites(config, classified, provenance, problems)
@@ -427,6 +433,32 @@ def _counted_by(
             )
         )
     return households
+
+
+def check_some_counted(
+    reconciliation: pd.DataFrame, denominator: str, *, source: str, column: str | None = None
+) -> None:
+    """Refuse a run whose counted addresses all count 0 households (every share 0 of 0).
+
+    Raises
+    ------
+    InputError
+        When addresses are counted but their household counts add up to 0.
+    """
+    counted = reconciliation.loc[list(S.COUNTED)]
+    if counted["households"].sum() > 0 or counted["addresses"].sum() == 0:
+        return
+    raise InputError(
+        Problem(
+            source,
+            f"no {denominator} are counted: the {int(counted['addresses'].sum()):,} addresses "
+            "in the reported municipalities all have a count of 0, so every share would be "
+            "0 of 0",
+            column=str(column or S.HOUSEHOLDS),
+            fix="check the count column (households = ...) and the unit or BBR file it comes "
+            'from; to count addresses, set denominator = "addresses"',
+        )
+    )
 
 
 def _report(problems: ProblemLog, found: Iterable[Problem]) -> None:
