@@ -469,6 +469,7 @@ def slide_title(fig: Figure) -> str | None:
     Examples
     --------
     >>> from coverage_gap.datasets import make_demo_results
+    >>> from coverage_gap.plot import plot_gap_ranking
     >>> r = make_demo_results(scale=0.01)
     >>> ax = plot_gap_ranking(r.municipalities, ax=new_axes(pyplot=False, title=False))
     >>> slide_title(ax.figure)
