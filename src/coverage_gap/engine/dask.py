@@ -54,11 +54,11 @@ from ..errors import (
     ProblemLog,
     ReconciliationError,
 )
-from ..evidence import OfferMatch, best_signal
+from ..evidence import OfferMatch, best_signal, offer_gaps_from_counts
 from ..io.raster import check_signal_raster
 from ..io.registry import LayerData, read_layer
 from ..layers import SampledSignal, check_metric_crs
-from ..pipeline import Results, _project, partial_coverage
+from ..pipeline import Results, _project, check_some_counted, partial_coverage
 from ..validate import (
     duplicate_ids,
     empty_households,
@@ -487,7 +487,9 @@ def _run(
             f"the partitions account for {reconciliation.loc['total'].to_dict()} of {rows} "
             "rows read"
         )
+    names = municipalities[S.MUNICIPALITY_CODE].astype(str).tolist()
     for finding in (
+        *(_offer_gaps(parts, what, names) for what in ("fixed", "mobile")),
         partial_coverage(table, source=source, unit=config.denominator),
         _declared(parts),
     ):
@@ -500,6 +502,12 @@ def _run(
             f"region row counts {table.loc[S.REGION_CODE, 'households']} households, "
             f"the reconciliation {assigned}"
         )
+    check_some_counted(
+        reconciliation,
+        config.denominator,
+        source=source,
+        column=config.households.options.get("households"),
+    )
     clock.lap("aggregate and reconcile")
     reported = selected_municipalities(boundaries).reset_index(drop=True)
     demand = None
@@ -618,6 +626,16 @@ def _add_counts(parts: Sequence[PartResult]) -> dict[str, np.ndarray | None]:
         found = [v for v in values if v is not None]
         total[name] = np.sum(found, axis=0) if found and len(found) == len(values) else None
     return total
+
+
+def _offer_gaps(parts: Sequence[PartResult], what: str, names: list[str]) -> Problem | None:
+    """Warn, as the in-memory run does, about municipalities without any offer row."""
+    found = [p.listed[what] for p in parts if what in p.listed]
+    if not found:
+        return None
+    addresses = np.sum([a for a, _ in found], axis=0)
+    matched = np.sum([m for _, m in found], axis=0)
+    return offer_gaps_from_counts(addresses, matched, names, what=what)
 
 
 def _declared(parts: Sequence[PartResult]) -> Problem | None:
