@@ -232,3 +232,26 @@ def test_the_check_reads_nothing_and_joins_nothing(vintage, monkeypatch):
     check = check_claim(vintage, Claim(0.2))
     assert check.total == 36
     assert pd.api.types.is_bool_dtype(check.specifications["claim_holds"])
+
+
+def test_the_claim_curve_says_when_only_some_municipalities_have_data(vintage):
+    """A municipality without households in the data: the area's share covers only the
+    others, and the curve's subtitle says so ("of the municipalities with data")."""
+    import dataclasses
+
+    from coverage_gap import plot
+
+    check = check_claim(vintage, Claim(0.2))
+    subtitle = plot.plot_claim_curve(check, ax=plot.new_axes(pyplot=False)).figure.texts[1]
+    assert "municipalities with data" not in subtitle.get_text()
+    rows = check.municipalities
+    empty = rows.drop_duplicates("specification").assign(
+        municipality_code="9999", municipality_name="Empty", households=0
+    )
+    partial = dataclasses.replace(check, municipalities=pd.concat([rows, empty]))
+    for lang, words in (
+        ("en", "Test region, only the 2 of 3 municipalities with data"),
+        ("da", "Test region, kun de 2 af 3 kommuner med data"),
+    ):
+        fig = plot.plot_claim_curve(partial, ax=plot.new_axes(pyplot=False), lang=lang).figure
+        assert fig.texts[1].get_text().endswith(words)

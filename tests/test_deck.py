@@ -102,16 +102,20 @@ def test_demo_deck_slides_and_titles(demo, demo_deck):
     deck = open_deck(demo_deck[0])
     table = demo.municipalities
     codes = [c for c in table.index if c != "region"]
-    # title, headline, map, hotspots, ranking, breakdown, demand, growth, 17, sources
-    assert len(deck.slides) == 2 + 6 + len(codes) + 1 == 26
+    # title, headline, map, hotspots, ranking, breakdown, the three maps of where to act
+    # (the demo has [[areas]], [pool] and [siting]), demand, growth, 17, sources
+    assert len(deck.slides) == 2 + 9 + len(codes) + 1 == 29
     titles = [s.shapes.title.text for s in deck.slides]
     assert titles[0] == "Underforsynede husstande i Region Sjælland, 2026"
     assert titles[1] == "Region Sjælland samlet"
-    assert titles[2:8] == [
+    assert titles[2:11] == [
         "Andel husstande uden fast bredbånd ≥ 100/30 Mbit/s",
         "Hvor husstande uden fast bredbånd ≥ 100/30 Mbit/s ligger",
         "Husstande uden fast bredbånd ≥ 100/30 Mbit/s, pr. kommune",
         "Hvad de underforsynede husstande mangler, pr. kommune",
+        "Husstande uden fast bredbånd ≥ 100/30 Mbit/s, pr. celle på 1 km",
+        "Bredbåndspuljen: adresser, der kan få støtte efter 2023- og 2024-reglerne",
+        "Hvor 10 nye master når flest husstande uden fast bredbånd ≥ 100/30 Mbit/s",
         "Fremskrevet mobil dataefterspørgsel: Region Sjælland",
         "Vækst i mobilt dataforbrug: målt og antaget",
     ]
@@ -153,7 +157,7 @@ def test_one_slide_per_municipality_with_rank_share_and_counts(demo, demo_deck):
     deck = open_deck(demo_deck[0])
     table = demo.municipalities
     rows = table.drop("region")
-    slides = list(deck.slides)[8:-1]
+    slides = list(deck.slides)[11:-1]
     assert len(slides) == len(rows)
     shares = rows["underserved_share"].to_numpy()
     for slide, (code, row) in zip(slides, rows.iterrows(), strict=True):
@@ -178,7 +182,8 @@ def test_one_slide_per_municipality_with_rank_share_and_counts(demo, demo_deck):
 def test_notes_on_every_slide(demo, demo_deck):
     data, command = demo_deck
     deck = open_deck(data)
-    describe = demo.provenance.standard.describe("da")
+    # the definition with minus signs, as the figures write it ("−105 dBm")
+    describe = demo.provenance.standard.describe("da").replace("-1", "−1")
     for number, slide in enumerate(deck.slides, start=1):
         notes = notes_of(slide)
         assert f"Definition: {describe}" in notes, number
@@ -194,7 +199,7 @@ def test_notes_on_every_slide(demo, demo_deck):
         "Region Sjælland",
     ]
     assert "report_charts(results, lang='da')['ranking']" in notes_of(deck.slides[4])
-    demand = plain(notes_of(deck.slides[6]))
+    demand = plain(notes_of(deck.slides[9]))
     for name in ("taskforce: 50 % om året", "tilpasset aftagende vækst (dansk serie)", "central"):
         assert name in demand
     base = demo.demand.query("municipality_code == 'region' and year == 2035")
@@ -456,3 +461,108 @@ def test_cli_deck(world_files, tmp_path, capsys):
     broken.write_bytes(b"not a zip")
     assert main(["deck", str(world_files), "--out", str(out), "--template", str(broken)]) == 3
     assert "not a PowerPoint presentation" in capsys.readouterr().err
+
+
+# --- the claim check, the change between years, the offer match ------------------------
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """The demo (scale 0.01) with its 2025 vintage and its [claim]: check and change."""
+    from coverage_gap.config import load_config
+    from coverage_gap.datasets import write_demo_inputs
+    from coverage_gap.vintages import report_extras
+
+    config = load_config(write_demo_inputs(tmp_path_factory.mktemp("history"), scale=0.01))
+    results = run(config, keep_evidence=True)
+    check, change = report_extras(config, results, progress=False)
+    assert check is not None and change is not None
+    return results, check, change
+
+
+def test_the_deck_has_the_claim_curve_the_change_and_each_municipalitys_change(
+    history, monkeypatch
+):
+    from coverage_gap import report
+
+    results, check, change = history
+    seen = []
+    original = report.fact_sheet
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs.get("change"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(report, "fact_sheet", recording)
+    data = D.deck_bytes(results, lang="da", claim_check=check, change=change, dpi=DPI)
+    deck = open_deck(data)
+    titles = [s.shapes.title.text for s in deck.slides]
+    codes = [c for c in results.municipalities.index if c != "region"]
+    # 2 + 4 charts + claim + 2 change + 3 where to act + demand, growth + 17 + sources
+    assert len(deck.slides) == 2 + 4 + 1 + 2 + 3 + 2 + len(codes) + 1 == 32
+    assert titles[6:9] == [
+        "Under hvilke definitioner holder påstanden?",
+        "Underforsynede husstande fra 2025 til 2026: Region Sjælland",
+        "Ændring i underforsynede husstande, 2025 → 2026, pr. kommune",
+    ]
+    assert check.verdict("da") in notes_of(deck.slides[6])
+    # every fact sheet was drawn with the change, as in the report
+    assert len(seen) == len(codes) and all(c is change.municipalities for c in seen)
+    greve = next(s for s in deck.slides if s.shapes.title.text.startswith("Greve (0253)"))
+    row = change.municipalities.loc["0253"]
+    net = int(row["net_change_households"])
+    sign = "−" if net < 0 else "+" if net > 0 else ""
+    expected = f"Greve: 2025 → 2026: {sign}{da_int(abs(net))} underforsynede husstande; "
+    assert expected in notes_of(greve)
+    region = change.municipalities.loc["region"]
+    served = da_int(region["became_served_households"])
+    assert f"{served} blev forsynet" in notes_of(deck.slides[7])
+    assert D.text_overflows(deck) == []
+    # the exact definition with a minus sign, as the figures write it
+    last = text_of(deck.slides[-1])
+    assert "≥ −105 dBm" in last and "-105" not in last
+    # without them the deck is as before: no claim and no change slides
+    plain_titles = [s.shapes.title.text for s in open_deck(D.deck_bytes(results, dpi=DPI)).slides]
+    assert len(plain_titles) == 29
+
+
+def test_a_partial_offer_match_is_said_on_the_title_and_headline(world):
+    """309 of 507 counted addresses matched (60.9 %): the headline slide says the rest
+    count as without fixed service; a municipality without any offer is named."""
+    import dataclasses
+
+    from coverage_gap.evidence import OfferMatch
+
+    match = OfferMatch(
+        source="bbk.csv",
+        offer_rows=1000,
+        unmatched_rows=0,
+        normalized_rows=0,
+        ambiguous_rows=0,
+        addresses_matched=309,
+        addresses=1322,
+        counted=507,
+        counted_matched=309,
+    )
+    households = world.households.copy()
+    aby = households["municipality_code"] == "0001"
+    households.loc[aby, "fixed_down_mbps"] = np.nan  # Aby: no offer row at all
+    partial = dataclasses.replace(world, offer_matches=(("fixed", match),), households=households)
+    assert D.offer_match_lines(partial, "en") == [
+        "Offers found for 60.9% of the addresses (309 of 507): the rest count as without "
+        "fixed service.",
+        "No offer found in 1 of the municipalities with data: Aby.",
+    ]
+    deck = open_deck(D.deck_bytes(partial, lang="da", dpi=DPI))
+    for slide in list(deck.slides)[:2]:
+        text = plain(text_of(slide))
+        assert "Tilbud fundet for 60,9 % af adresserne (309 af 507)" in text
+        assert "resten tælles som uden fast forbindelse" in text
+        assert "Intet tilbud fundet i 1 af kommunerne med data: Aby." in text
+        assert "TILBUDSMATCH: Tilbud fundet for 60,9 %" in notes_of(slide)
+    # every address matched: nothing said
+    full = dataclasses.replace(match, addresses_matched=1322, counted_matched=507)
+    assert (
+        D.offer_match_lines(dataclasses.replace(world, offer_matches=(("fixed", full),)), "en")
+        == []
+    )

@@ -184,7 +184,11 @@ def test_cell_map_colours_and_small_counts(results):
         assert colour(small) == tuple(np.round(to_rgba(where.SMALL), 6)), small
     assert colour("1km_0_2") == (0.0, 0.0, 0.0, 0.0)  # no household: nothing drawn
     texts = [t.get_text() for t in ax.figure.texts]
-    assert any("1km_1_1: 5" in t for t in texts)  # the cell with the most, listed first
+    # the cell with the most, listed first, with the municipality it lies in
+    name = results.boundaries.set_index("municipality_code")["municipality_name"]
+    top = next(t for t in texts if "1km_1_1" in t).splitlines()
+    assert top[1].startswith("1  ") and top[1].endswith("(1km_1_1): 5")
+    assert top[1][3:].split(" (")[0] in set(name)
     legend = [t.get_text() for t in ax.figure.legends[0].get_texts()]
     assert legend == ["1", "2–4", "5–9", "0 (none under-served)", _small("en")]
     numbers = [t.get_text() for t in ax.texts if t.get_text() in {"1", "2", "3"}]
@@ -223,7 +227,8 @@ def test_pool_map_without_zones_shows_undetermined(world_files):
     ax = plot.plot_pool(results.pool, results.boundaries, lang="da")
     legend = [t.get_text() for t in ax.figure.legends[0].get_texts()]
     # 2023: h3, h4 lack 30/5; 2024: h4, h6 lack 100 down; without a zone all undetermined
-    assert "Uafklaret: zone eller byens størrelse ukendt (3)" in legend
+    # the grey circles are the addresses undetermined under either rule: h3, h4, h6
+    assert "Uafklaret efter 2023 eller 2024: zone eller byens størrelse ukendt (3)" in legend
     assert "Støtteberettiget efter 2023 og 2024 (0)" in legend
     assert any(t.get_text().startswith("Data har ingen zone") for t in ax.figure.texts)
 
@@ -264,3 +269,105 @@ def test_sites_map_without_any_demand_says_so(results):
     title = ax.figure.texts[0].get_text().replace("\n", " ")
     assert title.startswith("No new mast site")
     assert not [p for p in ax.patches if isinstance(p, Circle)]
+
+
+def test_a_bound_below_one_never_reads_100_percent(results):
+    """819 of 820 proven: 99.88 % floored to 99.8 %, never rounded up to 100 %."""
+    import dataclasses
+
+    assert where.floor_percent(819 / 820, "da") == "99,8 %"
+    assert where.floor_percent(819 / 820, "en") == "99.8%"
+    assert where.floor_percent(0.847, "en") == "84%"  # floored, not 85 %
+    assert where.floor_percent(0.99996, "en") == "99.9%"
+    assert where.floor_percent(1.0, "da") == "100 %"
+    bounds = dataclasses.replace(
+        results.sites.bounds,
+        greedy_households=819.0,
+        lp_upper_bound=820.0,
+        online_upper_bound=900.0,
+        guarantee_upper_bound=1300.0,
+        optimum=None,
+        milp_upper_bound=None,
+    )
+    assert bounds.greedy_share == 819 / 820
+    sites = dataclasses.replace(results.sites, bounds=bounds)
+    for lang, proven in (("en", "at least 99.8% of the best"), ("da", "mindst 99,8 % af det")):
+        ax = plot.plot_sites(sites, results.households, results.boundaries, radius_m=600, lang=lang)
+        texts = " ".join(t.get_text().replace("\n", " ") for t in ax.figure.texts)
+        assert proven in texts
+        assert "100" not in texts.split("Greedy" if lang == "en" else "Grådigt")[1].split(".")[1]
+
+
+def _legend(ax):
+    return [t.get_text() for t in ax.figure.legends[0].get_texts()]
+
+
+def test_pool_and_sites_maps_explain_the_hatched_municipalities(results):
+    """A municipality without data is hatched; the legend says what the hatching means."""
+    code = results.boundaries["municipality_code"].iloc[0]
+    pool = plot.plot_pool(results.pool, results.boundaries, lang="da", no_data=[code])
+    assert "Ingen data (ingen husstande)" in _legend(pool)
+    sites = plot.plot_sites(
+        results.sites, results.households, results.boundaries, radius_m=600, no_data=[code]
+    )
+    assert "No data (no households)" in _legend(sites)
+    plain = plot.plot_pool(results.pool, results.boundaries, lang="da")
+    assert not any(t.startswith("Ingen data") for t in _legend(plain))
+
+
+def test_pool_clusters_legend_matches_the_rings(results):
+    """Clusters are ringed and numbered beside the ring; the legend shows a ring, not a box."""
+    ax = plot.plot_pool(results.pool, results.boundaries, cluster_distance_m=300, lang="en")
+    legend = ax.figure.legends[0]
+    labels = _legend(ax)
+    i = labels.index("Largest clusters under 2024 (possible projects)")
+    handle = legend.legend_handles[i]
+    assert handle.get_marker() == "o" and handle.get_markerfacecolor() == "none"
+    rings = [c for c in ax.collections if c.get_facecolor().size == 0 and c.get_zorder() == 5]
+    assert rings, "no ring drawn around a cluster"
+
+
+def test_ring_numbers_sit_beside_their_rings_and_close_rings_merge():
+    """Rings closer than their diameter share one ring ("2, 3"); a number never sits
+    inside a ring."""
+    assert where._ring_groups(np.array([[0.0, 0.0], [10.0, 0.0], [200.0, 0.0]]), 18.0) == [
+        [0, 1],
+        [2],
+    ]
+    _fig, ax = plt.subplots(figsize=(6, 6), dpi=100)
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    boxes = where._draw_rings(ax, [("1", 50.0, 50.0), ("2", 80.0, 80.0), ("3", 81.0, 80.0)], [])
+    texts = [t for t in ax.texts]
+    assert [t.get_text() for t in texts] == ["1", "2, 3"]
+    rings = boxes[:2]
+    for text in texts:
+        box = text.get_window_extent()
+        assert not any(box.overlaps(r) for r in rings), text.get_text()
+
+
+def test_cell_map_in_danish_names_the_municipality_of_each_top_cell(results):
+    ((_, cells),) = results.areas
+    ax = plot.plot_area_cells(cells, results.boundaries, lang="da", min_households=2)
+    text = next(t.get_text() for t in ax.figure.texts if t.get_text().startswith("Celler med"))
+    names = set(results.boundaries["municipality_name"])
+    for line in text.splitlines()[1:]:
+        assert line.split("  ", 1)[1].split(" (")[0] in names, line
+
+
+def test_english_pool_footer_explains_the_danish_zone_names():
+    from coverage_gap.danish.pool import POOL_2024
+
+    text = where.rule_text(POOL_2024, "en")
+    assert "landzone (rural zone)" in text and "byzone (urban zone)" in text
+    assert "(rural zone)" not in where.rule_text(POOL_2024, "da")
+
+
+def test_out_of_reach_dots_are_opaque_so_overlaps_keep_one_colour(results):
+    ax = plot.plot_sites(results.sites, results.households, results.boundaries, radius_m=600)
+    out_of_reach = ax.collections[-2]
+    assert out_of_reach.get_facecolor()[0][3] == 1.0
+    legend = ax.figure.legends[0]
+    i = _legend(ax).index("Under-served households out of reach")
+    handle = legend.legend_handles[i]
+    assert to_rgba(handle.get_markerfacecolor()) == tuple(out_of_reach.get_facecolor()[0])

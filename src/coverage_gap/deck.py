@@ -6,10 +6,13 @@ functions as the report (:func:`coverage_gap.report.report_charts`,
 
 1. title: area, data year, standard, source;
 2. the regional headline as a sentence with its interval and denominator;
-3. the report's charts: map, hotspots, ranking, breakdown and, with a projection,
-   demand and growth;
-4. one slide per municipality (its fact sheet; its rank in the title), an honest
-   no-data slide where the data hold none of its households;
+3. the report's charts: map, hotspots, ranking, breakdown; with a claim check its
+   specification curve, with a change since an older vintage the waterfall and the
+   change per municipality; the maps of where to act (DDKN cells, the broadband pool,
+   mast sites) when the run has them; with a projection demand and growth;
+4. one slide per municipality (its fact sheet with its change, when there is one;
+   its rank in the title), an honest no-data slide where the data hold none of its
+   households;
 5. definitions, sources, the reconciliation and checksums.
 
 Every slide carries speaker notes with the exact definition, the numbers behind it and
@@ -33,7 +36,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -46,6 +49,8 @@ if TYPE_CHECKING:
     from pptx.presentation import Presentation as PresentationType
     from pptx.slide import Slide, SlideLayout
 
+    from .changes import VintageChange
+    from .claims import ClaimCheck
     from .pipeline import Results
 
 EMU_PER_INCH = 914400
@@ -85,6 +90,10 @@ TEXT = {
         "partial": "Only {n} of {k} municipalities have {unit} in the data; "
         "the figures cover only those.",
         "headline_title": "{area} as a whole",
+        "offers_found": "Offers found for {share} of the addresses ({matched} of {counted}): "
+        "the rest count as without fixed service.",
+        "offers_missing": "No offer found in {n} of the municipalities with data: {names}.",
+        "notes_offers": "OFFER MATCH: {text}",
         "headline": "{share} of the {unit_def} in {area} ({interval}) {verb}.",
         "interval": "95\u00a0% interval {low}–{high}",
         "counts": "{count} of {total} {unit} under-served.",
@@ -148,6 +157,9 @@ TEXT = {
         "notes_partial": "PARTIAL: only {n} of {k} municipalities have {unit} in the data.",
         "notes_no_data_sheet": "The data hold no {unit} of {name}: no figures for the "
         "municipality; the slide shows where it lies.",
+        "notes_change": "{name}: {old} → {new}: {net} under-served {unit}; {bs} became served, "
+        "{bu} became under-served, {a} added, {r} removed.",
+        "notes_claim": "{verdict}",
     },
     "da": {
         "deck_title": "Underforsynede {unit} i {area}",
@@ -157,6 +169,10 @@ TEXT = {
         "data_line": "Data: {year} · Nævner: {unit}",
         "partial": "Kun {n} af {k} kommuner har {unit} i data; tallene dækker kun dem.",
         "headline_title": "{area} samlet",
+        "offers_found": "Tilbud fundet for {share} af adresserne ({matched} af {counted}): "
+        "resten tælles som uden fast forbindelse.",
+        "offers_missing": "Intet tilbud fundet i {n} af kommunerne med data: {names}.",
+        "notes_offers": "TILBUDSMATCH: {text}",
         "headline": "{share} af {unit_def} i {area} ({interval}) {verb}.",
         "interval": "95\u00a0%-interval {low}–{high}",
         "counts": "{count} af {total} {unit} er underforsynede.",
@@ -220,6 +236,9 @@ TEXT = {
         "notes_partial": "DELVIS: kun {n} af {k} kommuner har {unit} i data.",
         "notes_no_data_sheet": "Data indeholder ingen {unit} i {name}: ingen tal for "
         "kommunen; sliden viser, hvor den ligger.",
+        "notes_change": "{name}: {old} → {new}: {net} underforsynede {unit}; {bs} blev "
+        "forsynet, {bu} blev underforsynet, {a} tilføjet, {r} fjernet.",
+        "notes_claim": "{verdict}",
     },
 }
 
@@ -252,6 +271,11 @@ _STATUS = {
 _GROWTH_SOURCES_DA = {
     "Telestatistik and operator reports": "Telestatistik og operatørernes rapporter"
 }
+
+
+def _minus(text: str) -> str:
+    """Write negative numbers with a minus sign (−105 dBm), as every figure does."""
+    return re.sub(r"(?<![\w.])-(?=\d)", "\u2212", text)
 
 
 def _say(key: str, lang: str, **values: object) -> str:
@@ -1051,8 +1075,9 @@ class _Story:
         self.area = str(self.region[S.MUNICIPALITY_NAME])
         self.rows = self.table[self.table.index != S.REGION_CODE]
         self.with_data = int((self.rows["households"] > 0).sum())
+        self.offers = offer_match_lines(results, lang)
         self.definition = [
-            _say("notes_definition", lang, describe=self.prov.standard.describe(lang)),
+            _say("notes_definition", lang, describe=_minus(self.prov.standard.describe(lang))),
             _say("notes_footer", lang, footer=self.prov.footer(lang)),
             _say("notes_figure_footer", lang, footer=footer_text(self.prov, lang)),
         ]
@@ -1086,6 +1111,25 @@ class _Story:
             text += "; " + _say("notes_few", self.lang, n=SMALL_COUNT, unit=self.unit)
         return text
 
+    def change_line(self, table: pd.DataFrame, code: str) -> str:
+        """Say the change of one municipality (or the region) between the two vintages."""
+        from .plot.claims import _signed
+
+        row, lang = table.loc[code], self.lang
+        return _say(
+            "notes_change",
+            lang,
+            name=str(row[S.MUNICIPALITY_NAME]),
+            old=row["old_data_year"],
+            new=row["new_data_year"],
+            net=_signed(float(row["net_change_households"]), lang),
+            unit=self.unit,
+            bs=_n(row["became_served_households"], lang),
+            bu=_n(row["became_underserved_households"], lang),
+            a=_n(row["added_underserved_households"], lang),
+            r=_n(row["removed_underserved_households"], lang),
+        )
+
     def ranked_lines(self) -> list[str]:
         from .plot import ranking_order
 
@@ -1097,6 +1141,7 @@ class _Story:
         with_data, total = self.with_data, len(self.rows)
         if with_data < total:
             lines.append(_say("notes_partial", self.lang, n=with_data, k=total, unit=self.unit))
+        lines += [_say("notes_offers", self.lang, text=line) for line in self.offers]
         decides = self.region["missing_upload_households"]
         if pd.notna(decides) and decides > 0:
             lines.append(
@@ -1280,6 +1325,17 @@ class _Story:
         return lines
 
 
+def _panel_lines(fig: Figure) -> list[str]:
+    """Return the texts of a figure but its footer (a map's counts and notes), for the notes."""
+    from .plot import FOOTER_TAG
+
+    return [
+        " ".join(t.get_text().split())
+        for t in fig.texts
+        if t.get_gid() != FOOTER_TAG and t.get_text().strip()
+    ]
+
+
 def _share_text(share: float, lang: str, *, sign: bool = True) -> str:
     """Write a share in percent with as few decimals as it needs (85 %, 27,5 %)."""
     from .plot import format_number
@@ -1351,6 +1407,62 @@ def _reconciliation_text(results: Results, lang: str) -> str:
     )
 
 
+MATCH_NOTICE = 0.95
+"""Below this share of counted addresses with an offer row, the deck says how many matched."""
+
+
+def offer_match_lines(results: Results, lang: str) -> list[str]:
+    """Say when the offers cover the counted addresses only in part.
+
+    A counted address without an offer row counts as without fixed service, so a
+    partial offer extract makes the region look worse than it is: the headline slide
+    says how many addresses found an offer (when fewer than :data:`MATCH_NOTICE` did)
+    and which municipalities with data found none at all.
+
+    Examples
+    --------
+    >>> from coverage_gap.datasets import make_demo_results
+    >>> offer_match_lines(make_demo_results(scale=0.01), "da")  # every address matched
+    []
+    """
+    fixed = [m for what, m in results.offer_matches if what == "fixed"]
+    if not fixed:
+        return []
+    lines = []
+
+    def counts(m: Any) -> tuple[int, int]:
+        if m.counted:
+            return int(m.counted_matched or 0), int(m.counted)
+        return int(m.addresses_matched), int(m.addresses)
+
+    # several fixed files (per operator): the best-matching one says the least alarm
+    matched, counted = max((counts(m) for m in fixed), key=lambda c: c[0] / max(c[1], 1))
+    if counted and matched / counted < MATCH_NOTICE:
+        lines.append(
+            _say(
+                "offers_found",
+                lang,
+                share=_pct(matched / counted, lang),
+                matched=_n(matched, lang),
+                counted=_n(counted, lang),
+            )
+        )
+    hh = results.households
+    if S.FIXED_DOWN in hh and S.ASSIGNMENT in hh:
+        counted_rows = hh[hh[S.ASSIGNMENT].isin(S.COUNTED)]
+        found = counted_rows[S.FIXED_DOWN].notna().groupby(counted_rows[S.MUNICIPALITY_CODE]).any()
+        table = results.municipalities
+        missing = [
+            str(table.loc[code, S.MUNICIPALITY_NAME])
+            for code, any_offer in found.items()
+            if not any_offer and code in table.index and table.loc[code, "households"] > 0
+        ]
+        if missing:
+            names = ", ".join(missing[:6]) + (", …" if len(missing) > 6 else "")
+            lines.append(_say("offers_missing", lang, n=len(missing), names=names))
+    return lines
+
+
 def _default_command(path: str | Path | None, lang: str, template: str | Path | None) -> str:
     out = Path(path).name if path is not None else "DECK.pptx"
     command = f"coverage-gap deck CONFIG.toml --out {out} --lang {lang}"
@@ -1370,6 +1482,8 @@ def deck_bytes(
     in_output_set: bool = False,
     dpi: int = 200,
     progress: Callable[[str], None] | None = None,
+    claim_check: ClaimCheck | None = None,
+    change: VintageChange | None = None,
 ) -> bytes:
     """Return the deck of a run as ``.pptx`` bytes (see :func:`write_deck`).
 
@@ -1408,6 +1522,7 @@ def deck_bytes(
     ]
     if story.with_data < len(story.rows):
         lines.append(_say("partial", lang, n=story.with_data, k=len(story.rows), unit=unit))
+    lines += story.offers
     deck.title_slide(title, lines, story.notes([_say("notes_title", lang), *story.region_lines()]))
 
     # 2. the headline -------------------------------------------------------------------
@@ -1415,6 +1530,7 @@ def deck_bytes(
     if story.with_data < len(story.rows):
         partial = _say("partial", lang, n=story.with_data, k=len(story.rows), unit=unit)
         paragraphs.append(Paragraph(partial, bold=True))
+    paragraphs += [Paragraph(line, bold=True) for line in story.offers]
     if region["households"] > 0:
         counts = _say(
             "counts",
@@ -1448,12 +1564,56 @@ def deck_bytes(
         "demand_region": story.demand_lines,
         "growth_rates": story.growth_lines,
     }
-    for name in ("map_share", "hotspots", "ranking", "breakdown", "demand_region", "growth_rates"):
-        if name not in charts:
+    from . import plot
+
+    def slide_axes() -> Any:
+        return plot.new_axes(pyplot=False, size=size, title=False)
+
+    extra: dict[str, tuple[Callable[[], Figure], Callable[[], list[str]], str]] = {}
+    if claim_check is not None:
+        check = claim_check
+        extra["claim_curve"] = (
+            lambda: plot.plot_claim_curve(check, ax=slide_axes(), lang=lang).figure,
+            lambda: [_say("notes_claim", lang, verdict=check.verdict(lang)), *check.notes],
+            f"coverage_gap.plot.plot_claim_curve(check, lang={lang!r})",
+        )
+    if change is not None:
+        flows = change.municipalities
+        extra["change_waterfall"] = (
+            lambda: plot.plot_change_waterfall(flows, ax=slide_axes(), lang=lang).figure,
+            lambda: [story.change_line(flows, S.REGION_CODE)],
+            f"coverage_gap.plot.plot_change_waterfall(change.municipalities, lang={lang!r})",
+        )
+        extra["change_by_municipality"] = (
+            lambda: plot.plot_change_by_municipality(flows, ax=slide_axes(), lang=lang).figure,
+            lambda: [story.change_line(flows, code) for code in [*story.rows.index, S.REGION_CODE]],
+            f"coverage_gap.plot.plot_change_by_municipality(change.municipalities, lang={lang!r})",
+        )
+    where = [n for n in charts if n.startswith("map_") and n != "map_share"]
+    order = [
+        "map_share",
+        "hotspots",
+        "ranking",
+        "breakdown",
+        "claim_curve",
+        "change_waterfall",
+        "change_by_municipality",
+        *where,
+        "demand_region",
+        "growth_rates",
+    ]
+    for name in order:
+        if name in extra:
+            draw, lines_of, call = extra[name]
+            fig = draw()
+            deck.picture_slide(cast("Figure", fig), story.notes(lines_of(), figure=call))
+        elif name in charts:
+            fig = charts[name]()
+            call = f"coverage_gap.report.report_charts(results, lang={lang!r})[{name!r}]()"
+            lines_of = numbers.get(name) or functools.partial(_panel_lines, fig)
+            deck.picture_slide(fig, story.notes(lines_of(), figure=call))
+        else:
             continue
-        fig = charts[name]()
-        call = f"coverage_gap.report.report_charts(results, lang={lang!r})[{name!r}]()"
-        deck.picture_slide(fig, story.notes(numbers[name](), figure=call))
         if progress is not None:
             progress(name)
 
@@ -1462,7 +1622,14 @@ def deck_bytes(
     for code in story.rows.index:
         row = table.loc[code]
         name = str(row[S.MUNICIPALITY_NAME])
-        fig = fact_sheet(results, code, lang=lang, size=size, title=False)
+        fig = fact_sheet(
+            results,
+            code,
+            lang=lang,
+            size=size,
+            title=False,
+            change=change.municipalities if change is not None else None,
+        )
         if row["households"] > 0:
             key = "rank_title" if story.with_data == len(story.rows) else "rank_title_partial"
             heading = _say(
@@ -1477,13 +1644,17 @@ def deck_bytes(
                 story.share_line(S.REGION_CODE),
                 *story.demand_lines(code),
             ]
+            if change is not None and code in change.municipalities.index:
+                numbers_m.append(story.change_line(change.municipalities, code))
         else:
             heading = _say("no_data_title", lang, name=name, code=code)
             numbers_m = [
                 _say("notes_no_data_sheet", lang, unit=unit, name=name),
                 story.share_line(S.REGION_CODE),
             ]
-        call = f"coverage_gap.report.fact_sheet(results, {code!r}, lang={lang!r})"
+        call = f"coverage_gap.report.fact_sheet(results, {code!r}, lang={lang!r}" + (
+            ", change=change.municipalities)" if change is not None else ")"
+        )
         deck.picture_slide(fig, story.notes(numbers_m, figure=call), title=heading)
         if progress is not None:
             progress(code)
@@ -1500,7 +1671,7 @@ def deck_bytes(
         check = None
     entries = [
         (_say("definition", lang), plot_definition(prov, lang)),
-        (_say("rule", lang), prov.standard.describe(lang)),
+        (_say("rule", lang), _minus(prov.standard.describe(lang))),
         (_say("denominator", lang), unit),
         (_say("data_year", lang), "–" if year is None else str(year)),
         (_say("source", lang), prov.source),
@@ -1565,6 +1736,8 @@ def write_deck(
     command: str | None = None,
     manifest: str | Path | None = None,
     dpi: int = 200,
+    claim_check: ClaimCheck | None = None,
+    change: VintageChange | None = None,
 ) -> Path:
     """Write the presentation deck of a run as a ``.pptx`` file (atomically).
 
@@ -1592,6 +1765,13 @@ def write_deck(
         on the last slide.
     dpi
         Resolution of the pictures (dots per inch of the drawn figure).
+    claim_check
+        A claim check (:func:`coverage_gap.claims.check_claim`): a slide with its
+        specification curve, the verdict in the notes.
+    change
+        The change since an older vintage (:func:`coverage_gap.changes.compare_vintages`):
+        slides with the region's waterfall and the change per municipality, and each
+        municipality's slide states its change (as the report's fact sheets do).
 
     Returns
     -------
@@ -1616,7 +1796,7 @@ def write_deck(
     ...                  lang="da", dpi=30)
     >>> deck = Presentation(str(out))
     >>> len(deck.slides), deck.slides[1].shapes.title.text
-    (26, 'Region Sjælland samlet')
+    (29, 'Region Sjælland samlet')
     """
     from .io.writers import atomic_write
 
@@ -1629,6 +1809,8 @@ def write_deck(
         command=command or _default_command(target, lang or results.config.report.lang, template),
         manifest=manifest,
         dpi=dpi,
+        claim_check=claim_check,
+        change=change,
     )
     try:
         with atomic_write(target, "wb") as handle:

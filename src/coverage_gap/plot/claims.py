@@ -72,6 +72,7 @@ TEXT = {
     "en": {
         "curve_title": "Under which definitions does the claim hold?",
         "curve_subtitle": "{claim}: holds under {k} of {n} specifications · {area}",
+        "curve_partial": ", only the {n} of {k} municipalities with data",
         "share_axis": "Share under-served",
         "band": "Claim: {band}",
         "holds": "Holds",
@@ -116,6 +117,7 @@ TEXT = {
     "da": {
         "curve_title": "Under hvilke definitioner holder påstanden?",
         "curve_subtitle": "{claim}: holder under {k} af {n} specifikationer · {area}",
+        "curve_partial": ", kun de {n} af {k} kommuner med data",
         "share_axis": "Andel underforsynede",
         "band": "Påstand: {band}",
         "holds": "Holder",
@@ -354,7 +356,7 @@ def plot_claim_curve(check: ClaimCheck, *, ax: Axes | None = None, lang: str = "
         else claim.band_text(lang),
         k=check.holding,
         n=check.total,
-        area=check.area_name,
+        area=check.area_name + _partial_note(check, lang),
     )
     if slide_mode:
         slide = _Slide(fig)
@@ -370,6 +372,20 @@ def plot_claim_curve(check: ClaimCheck, *, ax: Axes | None = None, lang: str = "
         ax.set_title(_text("curve_title", lang), fontsize=SIZE["subtitle"], loc="left")
         ax.legend(handles, labels, loc="upper left", frameon=False, fontsize=SIZE["legend"] - 3)
     return ax
+
+
+def _partial_note(check: ClaimCheck, lang: str) -> str:
+    """Say that the area's shares cover only the municipalities with data, when they do."""
+    rows = check.municipalities
+    if rows.empty or S.MUNICIPALITY_CODE not in rows:
+        return ""
+    total = int(rows[S.MUNICIPALITY_CODE].nunique())
+    with_data = rows[rows["households"] > 0].groupby("specification")[S.MUNICIPALITY_CODE]
+    counts = with_data.nunique()
+    most = int(counts.max()) if len(counts) else 0
+    if most >= total:
+        return ""
+    return _text("curve_partial", lang).format(n=most, k=total)
 
 
 def _key(value: object) -> object:

@@ -89,6 +89,7 @@ _WORDS = {
         ),
         "cells_blanked": " and are blanked in the table",
         "cells_top": "Cells with the most under-served {unit}:",
+        "cells_top_line": "{n}  {where} ({cell}): {count}",
         "pool_title": "Broadband pool: addresses that could get support under {rules}",
         "pool_rules_one": "the {a} rules",
         "pool_rules_two": "the {a} and {b} rules",
@@ -98,9 +99,9 @@ _WORDS = {
         "pool_only_a": "Eligible only under {a} (leaves)",
         "pool_one": "Eligible under {a}",
         "pool_undetermined": "Undetermined: zone or town size unknown",
+        "pool_undetermined_two": "Undetermined under {a} or {b}: zone or town size unknown",
         "pool_cluster": "Largest clusters under {b} (possible projects)",
-        "pool_counts": "{rule}: {eligible} eligible addresses ({households} {unit}), {clusters} "
-        "clusters",
+        "pool_counts": "{rule}: {eligible} eligible addresses ({households}), {clusters} clusters",
         "pool_counts_undetermined": "; {n} undetermined",
         "pool_no_zone": (
             "The data hold no zone: {n} addresses meet the speed condition but may lie in "
@@ -159,6 +160,7 @@ _WORDS = {
         ),
         "cells_blanked": " og er blanket i tabellen",
         "cells_top": "Celler med flest underforsynede {unit}:",
+        "cells_top_line": "{n}  {where} ({cell}): {count}",
         "pool_title": "Bredbåndspuljen: adresser, der kan få støtte efter {rules}",
         "pool_rules_one": "{a}-reglerne",
         "pool_rules_two": "{a}- og {b}-reglerne",
@@ -168,8 +170,9 @@ _WORDS = {
         "pool_only_a": "Kun støtteberettiget efter {a} (falder ud)",
         "pool_one": "Støtteberettiget efter {a}",
         "pool_undetermined": "Uafklaret: zone eller byens størrelse ukendt",
+        "pool_undetermined_two": "Uafklaret efter {a} eller {b}: zone eller byens størrelse ukendt",
         "pool_cluster": "Største klynger efter {b} (mulige projekter)",
-        "pool_counts": "{rule}: {eligible} støtteberettigede adresser ({households} {unit}), "
+        "pool_counts": "{rule}: {eligible} støtteberettigede adresser ({households}), "
         "{clusters} klynger",
         "pool_counts_undetermined": "; {n} uafklarede",
         "pool_no_zone": (
@@ -285,6 +288,133 @@ def _present(boundaries: gpd.GeoDataFrame, no_data: Sequence[str]) -> pd.DataFra
     return pd.DataFrame({S.MUNICIPALITY_CODE: codes})
 
 
+RING_PT = 13.0
+"""Diameter (points) of the ring around a numbered cell or cluster."""
+
+
+def floor_percent(share: float, lang: str = "en") -> str:
+    """Write a proven lower bound as a percentage, never rounded up.
+
+    Whole percent, floored; from 99 % on, one decimal (floored) or as many as it takes
+    to stay below 100 % for a share below 1: 819 of 820 is "99,8 %", never "100 %".
+
+    Examples
+    --------
+    >>> floor_percent(819 / 820, "da"), floor_percent(0.847, "en"), floor_percent(1.0, "en")
+    ('99,8 %', '84%', '100%')
+    >>> floor_percent(0.99996, "en")
+    '99.9%'
+    """
+    value = 100 * float(share)
+    if share >= 1:
+        return format_percent(1.0, lang, 0)
+    for decimals in range(0 if value < 99 else 1, 5):
+        scale = 10**decimals
+        # round first, so that 57 % stored as 0.56999999 is not floored to 56
+        floored = np.floor(round(value * scale, 6)) / scale
+        if floored < 100:
+            return format_percent(floored / 100, lang, decimals)
+    return format_percent(floored / 100, lang, 4)
+
+
+def _ring_groups(points_px: np.ndarray, radius_px: float) -> list[list[int]]:
+    """Group marks whose rings would overlap (single linkage on the ring diameter)."""
+    groups: list[list[int]] = []
+    for i, point in enumerate(points_px):
+        near = [
+            g for g in groups if any(np.hypot(*(points_px[j] - point)) < 2.2 * radius_px for j in g)
+        ]
+        merged = [i] + [j for g in near for j in g]
+        groups = [g for g in groups if g not in near] + [sorted(merged)]
+    return sorted(groups, key=lambda g: g[0])
+
+
+def _draw_rings(
+    ax: Axes, rings: Sequence[tuple[str, float, float]], obstacles: list[Bbox]
+) -> list[Bbox]:
+    """Ring each mark and write its number beside the ring, the same way for every mark.
+
+    Marks whose rings would overlap at the map's scale share one ring, numbered
+    "2, 3". The number goes right of the ring where that is free, else left, above,
+    below or diagonally; never inside the ring and never with a leader line. Returns the
+    boxes (pixels) of the rings and numbers, for the names to keep off.
+    """
+    if not rings:
+        return []
+    dpi = ax.figure.dpi
+    radius = RING_PT / 2 * dpi / 72
+    centres = ax.transData.transform(np.array([(x, y) for _, x, y in rings], dtype=float))
+    groups = _ring_groups(centres, radius)
+    axes_box = ax.get_window_extent()
+    effects = [patheffects.withStroke(linewidth=3, foreground="white")]
+    drawn: list[tuple[np.ndarray, float, str]] = []
+    for group in groups:
+        pts = centres[group]
+        centre = pts.mean(axis=0)
+        r = radius + float(np.hypot(*(pts - centre).T).max())
+        drawn.append((centre, r, ", ".join(rings[i][0] for i in group)))
+    boxes = [
+        Bbox.from_extents(c[0] - r - 2, c[1] - r - 2, c[0] + r + 2, c[1] + r + 2)
+        for c, r, _ in drawn
+    ]
+    placed = list(obstacles) + list(boxes)
+    out = list(boxes)
+    inverse = ax.transData.inverted()
+    for (centre, r, text), ring in zip(drawn, boxes, strict=True):
+        size_pt = 2 * r * 72 / dpi
+        xy = inverse.transform(centre)
+        for colour, width in (("white", 3.2), (INK, 1.4)):
+            ax.scatter(
+                [xy[0]],
+                [xy[1]],
+                s=size_pt**2,
+                facecolors="none",
+                edgecolors=colour,
+                linewidths=width,
+                zorder=5,
+            )
+        artist = ax.text(
+            *xy,
+            text,
+            ha="center",
+            va="center",
+            fontsize=SIZE["map_label"],
+            fontweight="bold",
+            color=INK,
+            path_effects=effects,
+            zorder=7,
+        )
+        box = artist.get_window_extent()
+        w, h = box.width + 4, box.height + 2
+        gap = r + 3
+        choice = None
+        for dx, dy in (
+            (gap + w / 2, 0),
+            (-gap - w / 2, 0),
+            (0, gap + h / 2),
+            (0, -gap - h / 2),
+            (0.75 * gap + w / 2, 0.75 * gap + h / 2),
+            (-0.75 * gap - w / 2, 0.75 * gap + h / 2),
+            (0.75 * gap + w / 2, -0.75 * gap - h / 2),
+            (-0.75 * gap - w / 2, -0.75 * gap - h / 2),
+        ):
+            cx, cy = centre[0] + dx, centre[1] + dy
+            cand = Bbox.from_extents(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            inside = axes_box.contains(cand.x0, cand.y0) and axes_box.contains(cand.x1, cand.y1)
+            if inside and not any(cand.overlaps(b) for b in placed if b is not ring):
+                choice = cand
+                break
+        if choice is None:  # nowhere free: right of the ring all the same
+            cx, cy = centre[0] + gap + w / 2, centre[1]
+            choice = Bbox.from_extents(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+        artist.set_position(
+            tuple(inverse.transform(((choice.x0 + choice.x1) / 2, choice.y0 + choice.height / 2)))
+        )
+        placed.append(choice)
+        out.append(choice)
+    return out
+
+
 def _lay_out(
     ax: Axes,
     slide_mode: bool,
@@ -302,12 +432,15 @@ def _lay_out(
     lang: str,
     area_names: list[tuple[str, Any, str]] | None = None,
     keep_clear: Sequence[tuple[float, float]] = (),
+    rings: Sequence[tuple[str, float, float]] = (),
 ) -> None:
     """Lay out a map slide (legend and notes beside the map), or annotate an own Axes.
 
-    ``labels`` (the numbers of cells, clusters, sites) are placed first, with leader
-    lines where they do not fit; the municipality names (``area_names``) are written
-    afterwards where they are free (see :func:`_place_names`) and off the marks at
+    ``rings`` (numbered marks: the top cells, the largest clusters) are ringed and
+    numbered beside their ring (:func:`_draw_rings`); ``labels`` (the numbers of the
+    sites) are placed with leader lines where they do not fit; the municipality names
+    (``area_names``) are written afterwards where they are free (see
+    :func:`_place_names`): off the numbers, rings and leader lines and off the marks at
     ``keep_clear`` (data coordinates).
     """
     obstacles: list[Bbox] = []
@@ -340,30 +473,51 @@ def _lay_out(
         ax.set_title(title, fontsize=SIZE["subtitle"], loc="left")
         _Slide(root_figure(ax)).footer(footer)
     _scale_bar(ax, land, obstacles, lang)
+    obstacles += _draw_rings(ax, rings, obstacles)
+    leaders: list[Any] = []
     if labels:
-        before = len(ax.texts)
+        before, lines_before = len(ax.texts), len(ax.lines)
         _place_labels(ax, labels, land, obstacles)
         obstacles += [t.get_window_extent().padded(2) for t in ax.texts[before:]]
+        for line in ax.lines[lines_before:]:
+            xy = ax.transData.transform(np.column_stack(line.get_data()).astype(float))
+            if len(xy) >= 2:
+                leaders.append(shapely.LineString(xy))
     if area_names:
-        marks = [ax.transData.transform(point) for point in keep_clear]
-        obstacles += [Bbox.from_extents(px - 10, py - 10, px + 10, py + 10) for px, py in marks]
-        _place_names(ax, area_names, obstacles)
+        marks = ax.transData.transform(np.asarray(keep_clear, dtype=float).reshape(-1, 2))
+        _place_names(ax, area_names, obstacles, leaders=leaders, marks=marks)
 
 
-def _place_names(ax: Axes, names: list[tuple[str, Any, str]], obstacles: list[Bbox]) -> None:
+def _place_names(
+    ax: Axes,
+    names: list[tuple[str, Any, str]],
+    obstacles: list[Bbox],
+    *,
+    leaders: Sequence[Any] = (),
+    marks: np.ndarray | None = None,
+) -> None:
     """Write area names for orientation, each on its largest part, where it is free.
 
-    A name that would cover a number, the scale bar or another name is left out: on
-    these maps the numbers are the message and the names only orientation (the share
-    map names every municipality, with leader lines where needed).
+    A name goes at the centre of its area, or a line above or below it, or a little to
+    a side, as long as that point still lies in the area. A name that would cover a
+    number, a ring, a leader line (``leaders``, pixels), a mark (``marks``, pixels),
+    the scale bar or another name is left out: on these maps the numbers are the
+    message and the names only orientation (the share map names every municipality).
     """
     effects = [patheffects.withStroke(linewidth=3, foreground="white")]
     axes_box = ax.get_window_extent()
     placed = list(obstacles)
+    marks = np.empty((0, 2)) if marks is None else np.asarray(marks, dtype=float)
+    lines = [
+        shapely.LineString(line) if not hasattr(line, "geom_type") else line for line in leaders
+    ]
+    affine = None
     for text, polygon, colour in sorted(names, key=lambda n: -float(shapely.area(n[1]))):
+        part = _largest_part(polygon)
+        anchor = _anchor(part)
         artist = ax.annotate(
             text,
-            _anchor(_largest_part(polygon)),
+            anchor,
             ha="center",
             va="center",
             fontsize=SIZE["map_label"],
@@ -373,16 +527,50 @@ def _place_names(ax: Axes, names: list[tuple[str, Any, str]], obstacles: list[Bb
             annotation_clip=False,
         )
         box = artist.get_window_extent().padded(2)
-        inside = (
-            box.x0 >= axes_box.x0
-            and box.x1 <= axes_box.x1
-            and box.y0 >= axes_box.y0
-            and box.y1 <= axes_box.y1
-        )
-        if not inside or any(box.overlaps(other) for other in placed):
+        if affine is None:
+            affine = ax.transData.inverted()
+        ok = None
+        for dx, dy in (
+            (0, 0),
+            (0, box.height),
+            (0, -box.height),
+            (box.width / 3, 0),
+            (-box.width / 3, 0),
+        ):
+            cand = Bbox.from_extents(box.x0 + dx, box.y0 + dy, box.x1 + dx, box.y1 + dy)
+            centre = affine.transform(((cand.x0 + cand.x1) / 2, (cand.y0 + cand.y1) / 2))
+            if (dx or dy) and not shapely.contains_xy(part, *centre):
+                continue
+            inside = (
+                cand.x0 >= axes_box.x0
+                and cand.x1 <= axes_box.x1
+                and cand.y0 >= axes_box.y0
+                and cand.y1 <= axes_box.y1
+            )
+            if not inside or any(cand.overlaps(other) for other in placed):
+                continue
+            shape = shapely.box(*cand.extents)
+            if any(shape.intersects(line) for line in lines):
+                continue
+            if (
+                len(marks)
+                and (
+                    (marks[:, 0] > cand.x0)
+                    & (marks[:, 0] < cand.x1)
+                    & (marks[:, 1] > cand.y0)
+                    & (marks[:, 1] < cand.y1)
+                ).any()
+            ):
+                continue
+            ok = (cand, centre)
+            break
+        if ok is None:
             artist.remove()
         else:
-            placed.append(box)
+            cand, centre = ok
+            artist.xyann = tuple(centre)
+            artist.xy = tuple(centre)
+            placed.append(cand)
 
 
 def _names(boundaries: gpd.GeoDataFrame) -> list[tuple[str, Any, str]]:
@@ -493,20 +681,9 @@ def plot_area_cells(
             handles.append(Patch(facecolor=ZERO, edgecolor="#999999", linewidth=0.5))
             names.append(_say("cells_zero", lang, provenance))
         if top_rows:
-            # A ring around each numbered cell: a square outline is lost among the cells.
             centre_x = (bounds[top_rows, 0] + bounds[top_rows, 2]) / 2
             centre_y = (bounds[top_rows, 1] + bounds[top_rows, 3]) / 2
             marks = list(zip(centre_x.tolist(), centre_y.tolist(), strict=True))
-            for colour, width in (("white", 3.2), (INK, 1.4)):
-                ax.scatter(
-                    centre_x,
-                    centre_y,
-                    s=150,
-                    facecolors="none",
-                    edgecolors=colour,
-                    linewidths=width,
-                    zorder=3,
-                )
     threshold = min_households
     if small.any():
         handles.append(Patch(facecolor=SMALL, edgecolor="#999999", linewidth=0.5))
@@ -548,17 +725,21 @@ def plot_area_cells(
             )
         )
     if top_rows:
+        where = _municipality_of_cells([shapely.box(*bounds[i]) for i in top_rows], boundaries)
         lines = [_say("cells_top", lang, provenance)] + [
-            f"{n}  {rows.index[i]}: {format_number(under[i], lang)}"
-            for n, i in enumerate(top_rows, start=1)
+            _say(
+                "cells_top_line",
+                lang,
+                n=n,
+                where=where[k],
+                cell=rows.index[i],
+                count=format_number(under[i], lang),
+            )
+            for k, (n, i) in enumerate(zip(range(1, len(top_rows) + 1), top_rows, strict=True))
         ]
         blocks.append(("\n".join(lines), {"fontsize": SIZE["legend"] - 1}))
     coverage = _coverage_subtitle_from(_present(boundaries, no_data), boundaries, provenance, lang)
-    items = (
-        [(str(n), shapely.box(*bounds[i]), INK) for n, i in enumerate(top_rows, start=1)]
-        if labels
-        else []
-    )
+    rings = [(str(n), x, y) for n, (x, y) in enumerate(marks, start=1)] if labels else []
     _lay_out(
         ax,
         slide_mode,
@@ -571,15 +752,38 @@ def plot_area_cells(
         names=names,
         legend_title=_say("cells_legend", lang, provenance),
         blocks=blocks,
-        labels=items,
+        labels=[],
         lang=lang,
         area_names=_names(boundaries) if labels and slide_mode else None,
-        keep_clear=marks,
+        rings=rings,
     )
     return ax
 
 
+def _municipality_of_cells(cells: Sequence[Any], boundaries: gpd.GeoDataFrame) -> list[str]:
+    """Name the municipality that holds the largest part of each cell (or the nearest)."""
+    polygons = np.asarray(boundaries.geometry.array, dtype=object)
+    names = boundaries[S.MUNICIPALITY_NAME].astype(str).to_numpy()
+    out = []
+    for cell in cells:
+        overlap = shapely.area(shapely.intersection(polygons, cell))
+        if overlap.max() > 0:
+            out.append(str(names[int(np.argmax(overlap))]))
+        else:
+            out.append(str(names[int(np.argmin(shapely.distance(polygons, cell)))]))
+    return out
+
+
 # --- the broadband pool -----------------------------------------------------------------
+
+
+#: The Danish zone names, explained in English figures (the names stay: they are the
+#: planning law's terms, as the data hold them).
+_ZONES_EN = {
+    "landzone": "landzone (rural zone)",
+    "sommerhusområde": "sommerhusområde (summer-house area)",
+    "byzone": "byzone (urban zone)",
+}
 
 
 def rule_text(rules: PoolRuleSet, lang: str = "en") -> str:
@@ -607,13 +811,13 @@ def rule_text(rules: PoolRuleSet, lang: str = "en") -> str:
         text += (" og intet mobiltilbud ≥ " if da else " and no mobile offer ≥ ") + (
             f"{_num(rules.mobile_down_mbps, lang)} Mbit/s{down}"
         )
-    zones = ", ".join(rules.zones)
+    zones = ", ".join(rules.zones if da else [_ZONES_EN.get(z, z) for z in rules.zones])
     if rules.byzone_town_below is not None:
         town = format_number(rules.byzone_town_below, lang)
         zones += (
             f" eller byzone i byer under {town} indbyggere"
             if da
-            else f", or byzone in towns under {town} inhabitants"
+            else f", or {_ZONES_EN['byzone']} in towns under {town} inhabitants"
         )
     return f"Bredbåndspuljen {rules.name}: {text}; {zones}"
 
@@ -636,6 +840,20 @@ def _marker(colour: Any, *, hollow: bool = False) -> Line2D:
         markersize=7,
         markerfacecolor="none" if hollow else colour,
         markeredgecolor=colour,
+    )
+
+
+def _ring_handle() -> Line2D:
+    """Legend handle of a ringed, numbered mark (as :func:`_draw_rings` draws it)."""
+    return Line2D(
+        [],
+        [],
+        marker="o",
+        linestyle="none",
+        markersize=RING_PT * 0.85,
+        markerfacecolor="none",
+        markeredgecolor=INK,
+        markeredgewidth=1.4,
     )
 
 
@@ -728,7 +946,11 @@ def plot_pool(
         rules_words = _say("pool_rules_one", lang, a=a)
     decided = np.logical_or.reduce(list(groups.values()))
     groups["undetermined"] = ~decided & (np.maximum(la, lb) == 1)
-    words["undetermined"] = _say("pool_undetermined", lang)
+    words["undetermined"] = (
+        _say("pool_undetermined_two", lang, a=a, b=b)
+        if len(names) == 2
+        else _say("pool_undetermined", lang)
+    )
     land = _base_map(ax, boundaries, no_data)
     drawn = {key: mask & counted for key, mask in groups.items()}
     size = _point_size(int(sum(m.sum() for m in drawn.values())))
@@ -766,9 +988,14 @@ def plot_pool(
     chosen = clusters.head(max(top, 0))
     hulls = _cluster_hulls(addresses, b, chosen["cluster"].to_numpy(), cluster_distance_m)
     if len(hulls):
-        gpd.GeoSeries(hulls).boundary.plot(ax=ax, color=INK, linewidth=1.3, zorder=4)
-        handles.append(Patch(facecolor="none", edgecolor=INK, linewidth=1.3))
+        # A cluster is a few hundred metres across: at the region's scale its outline
+        # is a dot, so it is ringed like the top cells (and outlined where it is larger).
+        gpd.GeoSeries(hulls).boundary.plot(ax=ax, color=INK, linewidth=0.8, zorder=4)
+        handles.append(_ring_handle())
         names_legend.append(_say("pool_cluster", lang, b=b))
+    if len(no_data):
+        handles.append(Patch(facecolor=NO_DATA, edgecolor=NO_DATA_HATCH, hatch="///"))
+        names_legend.append(_say("no_data", lang, provenance))
 
     region = pool.summary.xs(S.REGION_CODE, level=S.MUNICIPALITY_CODE)
     blocks: list[tuple[str, dict[str, Any]]] = []
@@ -780,7 +1007,7 @@ def plot_pool(
             provenance,
             rule=name,
             eligible=format_number(float(row["eligible_addresses"]), lang),
-            households=format_number(float(row["eligible_households"]), lang),
+            households=_count(row["eligible_households"], _denominator(provenance), lang),
             clusters=format_number(float(row["clusters"]), lang),
         )
         if row["undetermined_addresses"] > 0:
@@ -822,11 +1049,16 @@ def plot_pool(
         ]
         blocks.append(("\n".join(lines), {"fontsize": SIZE["legend"] - 1}))
 
-    items: list[tuple[str, Any, str]] = []
+    rings: list[tuple[str, float, float]] = []
     if labels:
-        items += [
-            (str(int(n)), hull, INK) for n, hull in zip(chosen["cluster"], hulls, strict=True)
+        centres = shapely.centroid(np.asarray(hulls, dtype=object))
+        rings = [
+            (str(int(n)), float(shapely.get_x(c)), float(shapely.get_y(c)))
+            for n, c in zip(chosen["cluster"], centres, strict=True)
         ]
+    shown = np.logical_or.reduce(list(drawn.values()))
+    # Few addresses: each one matters, so the names keep off them; many: names on top.
+    clear = np.column_stack([x[shown], y[shown]]) if shown.sum() <= 500 else np.empty((0, 2))
     _lay_out(
         ax,
         slide_mode,
@@ -841,9 +1073,11 @@ def plot_pool(
         names=names_legend,
         legend_title=_say("pool_legend", lang),
         blocks=blocks,
-        labels=items,
+        labels=[],
         lang=lang,
         area_names=_names(boundaries) if labels and slide_mode else None,
+        keep_clear=[tuple(p) for p in clear],
+        rings=rings,
     )
     return ax
 
@@ -953,8 +1187,10 @@ def plot_sites(
     land = _base_map(ax, boundaries, no_data)
     size = _point_size(int(wanted.sum()))
     reach_colour = CATEGORICAL[0]
-    # Out of reach is most of the demand on a regional map: lighter, so the sites stand out.
-    out_colour = mpl.colors.to_rgba(CATEGORICAL[5], 0.45)
+    # Out of reach is most of the demand on a regional map: lighter, so the sites stand
+    # out; opaque (the colour mixed with white), so that overlapping dots keep one colour.
+    red = np.asarray(mpl.colors.to_rgb(CATEGORICAL[5]))
+    out_colour = (*(0.45 * red + 0.55), 1.0)
     for mask, colour in ((wanted & ~covered, out_colour), (wanted & covered, reach_colour)):
         if mask.any():
             ax.scatter(x[mask], y[mask], s=size, color=[colour], linewidths=0, zorder=3)
@@ -998,6 +1234,9 @@ def plot_sites(
         names.append(_say("sites_reach", lang, radius=reach))
     handles += [_marker(reach_colour), _marker(out_colour)]
     names += [_say("sites_covered", lang, provenance), _say("sites_uncovered", lang, provenance)]
+    if len(no_data):
+        handles.append(Patch(facecolor=NO_DATA, edgecolor=NO_DATA_HATCH, hatch="///"))
+        names.append(_say("no_data", lang, provenance))
 
     demand_total = sites.demand_households
     added = int(new["newly_covered_households"].sum())
@@ -1039,7 +1278,7 @@ def plot_sites(
                     lang,
                     provenance,
                     candidates=format_number(sites.candidates, lang),
-                    share=format_percent(sites.bounds.greedy_share, lang, 0),
+                    share=floor_percent(sites.bounds.greedy_share, lang),
                     k=len(new),
                     upper=format_number(sites.bounds.upper_bound, lang),
                     how=_say(_tightest(sites.bounds), lang),
