@@ -146,6 +146,7 @@ def _deck(
     from .config import load_config
     from .deck import check_deck_target, load_template, write_deck
     from .pipeline import run
+    from .vintages import report_extras
 
     config = load_config(config_path)
     # target and template are checked before anything is computed
@@ -158,8 +159,18 @@ def _deck(
     command = f"coverage-gap deck {config_path} --out {out} --lang {lang}"
     if template is not None:
         command += f" --template {template}"
-    results = run(config, progress=progress)
-    write_deck(results, out, lang=lang, template=template, command=command)
+    history = bool(config.vintages or config.claim)
+    results = run(config, progress=progress, keep_evidence=history)
+    check, change = report_extras(config, results, progress=progress)
+    write_deck(
+        results,
+        out,
+        lang=lang,
+        template=template,
+        command=command,
+        claim_check=check,
+        change=change,
+    )
     print(_summary(results))
     print(f"  wrote {out}")
     return EXIT_OK

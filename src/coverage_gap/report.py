@@ -1074,6 +1074,8 @@ def write_report(
                 claim=claim,
                 command=deck_command,
                 in_output_set=True,
+                claim_check=claim_check,
+                change=change,
                 progress=lambda label: bar.step(f"deck: {label}"),
             )
             paths["deck.pptx"] = folder.write_bytes("deck.pptx", data)
