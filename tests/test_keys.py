@@ -58,3 +58,24 @@ def test_hashes_differ_for_keys_differing_in_any_byte():
     fixed = keys._FixedWidth.of(pa.array([v.decode() for v in variants]))
     assert fixed is not None and fixed.width == 36
     assert len(set(fixed.hashes().tolist())) == len(variants)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", "dd", "e", None]), max_size=30),
+    st.lists(st.sampled_from(["a", "b", "c", "dd", "e", "f"]), unique=True, max_size=6),
+    st.integers(min_value=1, max_value=4),
+)
+def test_join_in_passes_matches_like_one_pass(offer_ids, index_ids, per_pass):
+    # The join runs in passes over parts of the index keys at millions of keys; the
+    # pairs found must not depend on it.
+    expected = sorted(
+        (row, index_ids.index(key)) for row, key in enumerate(offer_ids) if key in index_ids
+    )
+    original = keys._KEYS_PER_PASS
+    try:
+        keys._KEYS_PER_PASS = per_pass
+        rows, positions = keys.match_keys(pd.Series(offer_ids), pd.Series(index_ids))
+    finally:
+        keys._KEYS_PER_PASS = original
+    assert sorted(zip(rows.tolist(), positions.tolist(), strict=True)) == expected
