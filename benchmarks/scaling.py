@@ -129,12 +129,20 @@ def plot(rows: list[dict], path: Path) -> Path:
         ax.set_yscale("log")
         ax.set_xlabel(label)
         ax.set_ylabel("seconds, whole process")
+        ax.set_ylim(0.5, 200)
+        ticks = [0.5, 1, 2, 5, 10, 20, 50, 100, 200]
+        ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
         ax.set_xticks(xs, [f"{x:,}" if x < 1000 else f"{x / 1e6:g} M" for x in xs])
         ax.minorticks_off()
+        ax.grid(True, which="major", color="0.92")
         mem = ax.twinx()
         mem.plot(xs, [r["peak_rss_mb"] / 1024 for r in part], "^:", color="C2", label="peak RSS")
+        # One fixed memory scale on both panels: a few MB of noise must not look steep.
         mem.set_yscale("log")
-        mem.set_ylabel("peak RSS, GB", color="C2")
+        mem.set_ylim(0.25, 4)
+        mem.set_yticks([0.25, 0.5, 1, 1.5, 2, 4], ["0.25", "0.5", "1", "1.5", "2", "4"])
+        mem.minorticks_off()
+        mem.set_ylabel("peak RSS, GiB", color="C2")
         mem.tick_params(axis="y", colors="C2")
         if series == "addresses":
             # Proportional growth for reference, through the largest point.
@@ -148,11 +156,11 @@ def plot(rows: list[dict], path: Path) -> Path:
             )
         lines = ax.get_legend_handles_labels()
         more = mem.get_legend_handles_labels()
-        ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper left", fontsize=8)
-    load = rows[0]["load"]
+        ax.legend(lines[0] + more[0], lines[1] + more[1], loc="lower right", fontsize=8)
+    load, runs = rows[0]["load"], rows[0]["runs"]
     fig.suptitle(
         "coverage-gap run, files to all outputs (2 cores, shared: 1-min load "
-        f"{load}; medians of {rows[0]['runs']} runs)",
+        f"{load}; {'one run' if runs == 1 else f'medians of {runs} runs'} per point)",
         fontsize=10,
     )
     fig.savefig(path, dpi=110)
