@@ -193,6 +193,31 @@ def test_offers_in_other_partitions_empty_partition_and_one_without_points(world
     assert any("rows without finite coordinates" in m for m in messages)
 
 
+def test_a_municipality_without_offers_is_named_as_in_memory(world_files, offers, client):
+    # No offer row for municipality 0002 (h3, h5, h6, h9), its addresses in two partitions.
+    mine = offers[~offers["address_id"].isin(["h3", "h5", "h6", "h9"])]
+    mine.to_csv(world_files.parent / "fixed.csv", index=False)
+    world_files.write_text(
+        world_files.read_text() + "\n[checks]\nmin_offer_match_share = 0.1\n", encoding="utf-8"
+    )
+    n = len(mine)
+    config = _partitioned(
+        world_files,
+        households=[[0, 1, 2, 3, 4], [5, 6, 7, 8, 9, 10, 11]],
+        offers=[list(range(0, n, 2)), list(range(1, n, 2))],
+    )
+    memory = run(load_config(world_files))
+    result = run_dask(config, client=client)
+
+    def gaps(problems):
+        return [p.message for p in problems if "no fixed offer row" in p.message]
+
+    assert gaps(result.problems) == gaps(memory.problems)
+    assert gaps(result.problems)[0].startswith(
+        "no fixed offer row for any of the 4 addresses in 0002"
+    )
+
+
 def test_coverage_polygons_and_mobile_offer_tables_in_partitions(world_files, client):
     import geopandas as gpd
     import shapely

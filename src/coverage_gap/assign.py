@@ -448,6 +448,14 @@ def _diagnose(
             '"longitude column", y = "latitude column")'
     if (np.abs(x[ok]) <= 180).all() and (np.abs(y[ok]) <= 90).all():
         return where + ": the points look like longitude/latitude degrees read as metres"
-    if inside(x[ok], y[ok]) > 0.5:
+    share = inside(x[ok], y[ok])
+    if share > 0.5:
         return where + ": the points lie within the boundaries' extent but outside the polygons"
+    if share > 0.01:
+        return (
+            where + f": the addresses spread over a larger area than the boundary file (only "
+            f"{share:.0%} lie within its extent): give a boundary file that covers every "
+            "address (a national one, with codes = [...] or region = ... to select), or only "
+            "this area's addresses"
+        )
     return where + ": the points are probably in another CRS than the one declared"

@@ -875,12 +875,16 @@ class ClaimCheck:
                     )
                     phrase = words["phrase"][dimension][len(labels) > 1]
                     phrases.append(phrase.format(values=joined))
+            # No phrase when the holding specifications share no choice the others lack
+            # (a grid whose every dimension has one value, say).
             what = (
-                phrases[0]
+                ""
+                if not phrases
+                else phrases[0]
                 if len(phrases) == 1
                 else ", ".join(phrases[:-1]) + words["and"] + phrases[-1]
             )
-            if k == 1:
+            if k == 1 and phrases:
                 text = words["holds_one"].format(subject=subject, n=n, pct=pct, what=what)
             elif phrases:
                 text = words["holds"].format(subject=subject, k=k, n=n, pct=pct, what=what)

@@ -149,7 +149,9 @@ def _deck(
 
     config = load_config(config_path)
     # target and template are checked before anything is computed
-    check_deck_target(out, inputs=config.input_paths())
+    check_deck_target(
+        out, inputs=[*config.input_paths(), *([template] if template is not None else [])]
+    )
     if template is not None:
         load_template(template)
     lang = lang or config.report.lang

@@ -37,7 +37,7 @@ from .io.registry import (
     reader_for,
 )
 from .layers import check_metric_crs
-from .standards import DENOMINATORS, PRESETS, ServiceStandard, get_standard
+from .standards import DENOMINATORS, PLAUSIBLE_DBM, PRESETS, ServiceStandard, get_standard
 
 if TYPE_CHECKING:  # the where-to-act modules load scipy: imported when a section asks
     from .areas import AreaSpec
@@ -227,6 +227,8 @@ class EngineConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ConfigError(f"[engine] {name} must be a whole number >= 1, got {value!r}")
+        if self.memory_limit is not None and self.memory_limit != "auto":
+            _check_bytes(self.memory_limit)
         if self.kind == "memory":
             given = [
                 name
@@ -237,6 +239,21 @@ class EngineConfig:
                 raise ConfigError(
                     f'[engine] {given[0]} applies to kind = "dask" only (kind is "memory")'
                 )
+
+
+def _check_bytes(text: str) -> None:
+    """Refuse a memory limit dask cannot read, before a cluster is started."""
+    try:
+        from dask.utils import parse_bytes
+    except ImportError:  # the engine says how to install dask when it starts
+        return
+    try:
+        parse_bytes(text)
+    except (ValueError, TypeError):
+        raise ConfigError(
+            f'[engine] memory_limit must be a size such as "4GB" or "512 MiB" (or "auto"), '
+            f"got {text!r}"
+        ) from None
 
 
 def _engine(table: Mapping[str, Any], base: Path) -> EngineConfig:
@@ -497,16 +514,19 @@ class RunConfig:
         base = replace(self, demand=None, areas=(), pool=None, siting=None, vintages=(), claim=None)
         out = [base]
         for vintage in self.vintages:
-            out.append(
-                replace(
-                    base,
-                    data_year=vintage.data_year,
-                    source=vintage.source if vintage.source is not None else self.source,
-                    households=vintage.households or self.households,
-                    fixed=vintage.fixed,
-                    mobile=vintage.mobile,
+            try:
+                out.append(
+                    replace(
+                        base,
+                        data_year=vintage.data_year,
+                        source=vintage.source if vintage.source is not None else self.source,
+                        households=vintage.households or self.households,
+                        fixed=vintage.fixed,
+                        mobile=vintage.mobile,
+                    )
                 )
-            )
+            except ConfigError as exc:
+                raise ConfigError(f"[[vintage]] data_year = {vintage.data_year!r}: {exc}") from None
         return tuple(out)
 
     def input_paths(self) -> list[Path]:
@@ -750,6 +770,12 @@ def _siting(table: Mapping[str, Any], base: Path) -> SitingConfig:
     for key in ("sites", "radius_m"):
         if key not in options:
             raise ConfigError(f"[siting] needs {key} (a planning assumption: say it)")
+    if _is_number(options["radius_m"]) and options["radius_m"] <= 0:
+        # The configuration has no coverage matrix: the radius is each site's reach.
+        raise ConfigError(
+            f"[siting] radius_m must be above 0 (a mast's reach in metres), got "
+            f"{options['radius_m']!r}: a site that reaches nobody chooses nothing"
+        )
     files = {
         key: (Path(v) if Path(v).is_absolute() else base / v)
         for key in ("candidates", "existing")
@@ -847,6 +873,13 @@ def _claim(table: Mapping[str, Any]) -> ClaimConfig:
             grid[key] = tuple(table[key])
     if "mobile_min_dbm" in table:
         grid["mobile_min_dbm"] = tuple(float(v) for v in table["mobile_min_dbm"])
+        low, high = PLAUSIBLE_DBM
+        odd = [v for v in grid["mobile_min_dbm"] if not low <= v <= high]
+        if odd:
+            raise ConfigError(
+                f"[claim] mobile_min_dbm must hold signal levels from {low:g} to {high:g} dBm "
+                f"(RSRP is negative), got {odd}"
+            )
     share = table.get("share")
     tolerance = float(table.get("tolerance", 0.02))
     if share is not None:

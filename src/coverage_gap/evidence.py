@@ -9,7 +9,7 @@ can try many definitions on the same data in a fraction of a second each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -31,6 +31,7 @@ from .errors import ConfigError, OfferMatchError, Problem, RasterError, SchemaEr
 from .geo import points_in_polygons, raster_cells, sample_raster
 from .keys import match_keys_normalized
 from .layers import SampledSignal, SignalRaster, check_crs, household_table, household_xy
+from .standards import PLAUSIBLE_DBM
 
 #: Ids of unmatched offers listed in warnings.
 _SHOWN = 5
@@ -524,8 +525,6 @@ def best_signal(
     return _best_signal(household_table(households), rasters)
 
 
-#: Signal levels (RSRP, dBm) a mobile raster can hold: anything else is not a signal map.
-PLAUSIBLE_DBM = (-160.0, -20.0)
 
 
 def _best_signal(
@@ -562,7 +561,7 @@ def _best_signal(
                     fix="check that the raster covers the study area and is in the same CRS",
                 )
             )
-        _check_dbm(values, raster)
+        _check_dbm(values, raster, problems)
         if problems is not None:
             xmin, ymin, xmax, ymax = bounds
             outside = valid & ~((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
@@ -583,18 +582,64 @@ def _best_signal(
     return pd.Series(best, index=table.index, name=S.MOBILE_SIGNAL)
 
 
-def _check_dbm(values: NDArray[np.floating], raster: SignalRaster | SampledSignal) -> None:
+#: Share of the households' raster values that may be exactly 0 before 0 is taken for nodata.
+ZERO_SHARE = 0.01
+
+
+def _check_dbm(
+    values: NDArray[np.floating],
+    raster: SignalRaster | SampledSignal,
+    problems: list[Problem] | None = None,
+) -> None:
     """Refuse a raster whose values at the households cannot be signal levels in dBm.
 
     A 0/1 coverage mask or magnitudes written as +105 would pass or fail every
-    threshold; both have happened.
+    threshold; both have happened. So has "no coverage" stored as an untagged 0 (GDAL's
+    default fill), which reads as a perfect 0 dBm, and a raster that is nodata under
+    every household (a wrong band or nodata value), which makes everyone unserved.
     """
     finite = values[np.isfinite(values)]
     if finite.size == 0:
-        return
+        if isinstance(raster, SampledSignal) and raster.partial:
+            return
+        raise RasterError(
+            Problem(
+                raster.source,
+                f"the raster {raster.name!r} has no value at any of the {values.size:,} "
+                "addresses (nodata everywhere under them)",
+                fix="check the band and the raster's nodata value; if the operator really "
+                "covers none of these addresses, leave its raster out",
+            )
+        )
     low, high = PLAUSIBLE_DBM
+    zeros = int((finite == 0).sum())
+    if zeros > ZERO_SHARE * finite.size:
+        raise RasterError(
+            Problem(
+                raster.source,
+                f"{zeros:,} of the {finite.size:,} values of the raster {raster.name!r} at the "
+                "households are exactly 0, which would read as a perfect 0 dBm signal: "
+                "probably cells without coverage stored as 0 without a nodata tag",
+                count=zeros,
+                fix="tag the nodata value (gdal_edit.py -a_nodata 0 FILE), or fill the cells "
+                "without coverage with the file's nodata",
+            )
+        )
     implausible = (finite < low) | (finite > high)
     if implausible.mean() <= 0.5:
+        if implausible.any() and problems is not None:
+            problems.append(
+                Problem(
+                    raster.source,
+                    f"{int(implausible.sum()):,} of the {finite.size:,} values of the raster "
+                    f"{raster.name!r} at the households lie outside {low:g} to {high:g} dBm "
+                    f"(between {float(finite.min()):g} and {float(finite.max()):g}); they are "
+                    "used as they are",
+                    count=int(implausible.sum()),
+                    severity="warning",
+                    fix="check the raster's nodata value and scale",
+                )
+            )
         return
     raise RasterError(
         Problem(
@@ -783,27 +828,55 @@ def offer_gaps(
     >>> offer_gaps(m, a).message.split(":")[0]
     'no fixed offer row for any of the 2 addresses in 0002'
     """
-    codes = assignment[S.MUNICIPALITY_CODE]
-    if not isinstance(codes.dtype, pd.CategoricalDtype):
-        codes = codes.astype("category")
+    addresses, matched, names = listed_by_municipality(offers.position, assignment)
+    return offer_gaps_from_counts(addresses, matched, names, what=what)
+
+
+def listed_by_municipality(
+    position: NDArray[np.int64], assignment: pd.DataFrame, codes: Sequence[str] | None = None
+) -> tuple[NDArray[np.int64], NDArray[np.int64], list[str]]:
+    """Count the counted addresses per municipality, and those among them with an offer row.
+
+    ``position`` are the households (rows of ``assignment``) that offer rows reached;
+    ``codes`` fixes the municipalities' order (the assignment's categories otherwise),
+    so that the counts of several partitions can be added.
+    """
+    raw = assignment[S.MUNICIPALITY_CODE]
+    if codes is not None:
+        cats = pd.Categorical(raw.astype(object), categories=list(codes))
+    elif isinstance(raw.dtype, pd.CategoricalDtype):
+        cats = raw.array
+    else:
+        cats = raw.astype("category").array
     counted = assignment[S.ASSIGNMENT].isin(S.COUNTED).to_numpy()
-    group = np.where(counted, codes.cat.codes.to_numpy(np.int64), -1)
-    k = len(codes.cat.categories)
+    group = np.where(counted, np.asarray(cats.codes, dtype=np.int64), -1)
+    k = len(cats.categories)
     listed = np.zeros(len(assignment), dtype=bool)
-    listed[offers.position] = True
+    listed[position] = True
     addresses = np.bincount(group[group >= 0], minlength=k)
     matched = np.bincount(group[(group >= 0) & listed], minlength=k)
+    return addresses, matched, [str(c) for c in cats.categories]
+
+
+def offer_gaps_from_counts(
+    addresses: NDArray[np.int64],
+    matched: NDArray[np.int64],
+    names: Sequence[str],
+    *,
+    what: str = "fixed",
+) -> Problem | None:
+    """:func:`offer_gaps` from counts per municipality (added up over partitions)."""
     empty = np.flatnonzero((addresses > 0) & (matched == 0))
-    if empty.size == 0 or empty.size == k:
+    if empty.size == 0 or empty.size == int((addresses > 0).sum()):
         # None empty, or all: the latter is the match guard's business.
         return None
-    names = [str(codes.cat.categories[i]) for i in empty]
+    found = [str(names[i]) for i in empty]
     return Problem(
         "offers",
         f"no {what} offer row for any of the {int(addresses[empty].sum()):,} addresses in "
-        f"{', '.join(names[:8])}{', ...' if len(names) > 8 else ''}: the offer data may not "
-        f"cover {'it' if len(names) == 1 else 'them'}; they count as without {what} service",
-        count=len(names),
+        f"{', '.join(found[:8])}{', ...' if len(found) > 8 else ''}: the offer data may not "
+        f"cover {'it' if len(found) == 1 else 'them'}; they count as without {what} service",
+        count=int(addresses[empty].sum()),
         severity="warning",
         fix="give offers for these municipalities, or leave them out of the selection",
     )

@@ -92,6 +92,9 @@ class SampledSignal:
         Whether the raster's extent overlaps the households' at all.
     bounds
         (xmin, ymin, xmax, ymax) of the raster.
+    partial
+        Whether the values are those of one partition of the households (a partitioned
+        run): a partition may lie wholly where the raster has no value.
     """
 
     name: str
@@ -99,6 +102,7 @@ class SampledSignal:
     values: NDArray[np.floating]
     overlaps: bool
     bounds: tuple[float, float, float, float]
+    partial: bool = False
 
 
 def point_coordinates(

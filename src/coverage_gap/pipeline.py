@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -271,7 +271,7 @@ def run(config: RunConfig, *, progress: bool = False, keep_evidence: bool = Fals
         assignment=assignment,
     )
     classified = classify(evidence, config.standard)
-    problems.extend(evidence.problems)
+    _report(problems, evidence.problems)
     offer_matches = tuple(
         (what, match) for what, matches in evidence.offer_matches.items() for match in matches
     )
@@ -285,7 +285,7 @@ def run(config: RunConfig, *, progress: bool = False, keep_evidence: bool = Fals
         from .danish.pool import assess_pool
 
         pool = assess_pool(evidence, boundaries, provenance, config.pool)
-        problems.extend(pool.problems)
+        _report(problems, pool.problems)
         clock.lap("broadband pool")
     kept = evidence if keep_evidence else None
     # The matched offers and raster samples are not needed beyond this point.
@@ -305,6 +305,12 @@ def run(config: RunConfig, *, progress: bool = False, keep_evidence: bool = Fals
             f"region row counts {table.loc[S.REGION_CODE, 'households']} households, "
             f"the reconciliation {assigned}"
         )
+    check_some_counted(
+        reconciliation,
+        config.denominator,
+        source=source,
+        column=households.attrs.get("households_column"),
+    )
     clock.lap("aggregate and reconcile")
     area_tables = _areas(config, classified, provenance, problems)
     sites = _sites(config, classified, provenance, problems)
@@ -350,9 +356,9 @@ def _areas(
                 layer=section.layer,
                 working_crs=config.working_crs,
             )
-            problems.extend(layer.attrs.pop("problems", ()))
+            _report(problems, layer.attrs.pop("problems", ()))
         table = summarize_areas(classified, provenance, section.spec, areas=layer)
-        problems.extend(table.attrs.get("problems", ()))
+        _report(problems, table.attrs.get("problems", ()))
         out.append((section.file_stem, table))
     return tuple(out)
 
@@ -381,7 +387,7 @@ def _sites(
         candidates=points(siting.candidates),
         existing=points(siting.existing),
     )
-    problems.extend(result.problems)
+    _report(problems, result.problems)
     return result
 
 
@@ -441,6 +447,45 @@ def _read_offer_layers(
                 offers[what].append((str(spec.path), table, config.checks.min_offer_match_share))
         if data.areas is not None:
             areas[spec.section].append(data.areas)
+
+
+def check_some_counted(
+    reconciliation: pd.DataFrame, denominator: str, *, source: str, column: str | None = None
+) -> None:
+    """Refuse a run whose counted addresses all count 0 households (every share 0 of 0).
+
+    Raises
+    ------
+    InputError
+        When addresses are counted but their household counts add up to 0.
+    """
+    counted = reconciliation.loc[list(S.COUNTED)]
+    if counted["households"].sum() > 0 or counted["addresses"].sum() == 0:
+        return
+    raise InputError(
+        Problem(
+            source,
+            f"no {denominator} are counted: the {int(counted['addresses'].sum()):,} addresses "
+            "in the reported municipalities all have a count of 0, so every share would be "
+            "0 of 0",
+            column=str(column or S.HOUSEHOLDS),
+            fix="check the count column (households = ...) and the unit or BBR file it comes "
+            'from; to count addresses, set denominator = "addresses"',
+        )
+    )
+
+
+def _report(problems: ProblemLog, found: Iterable[Problem]) -> None:
+    """Add problems found after validation, logging the warnings as they come.
+
+    Validation's warnings are logged by :func:`_raise`; these (offer gaps, addresses
+    outside a raster, the pool's and siting's notes) must reach the terminal too, not
+    only the manifest.
+    """
+    for problem in found:
+        if problem.severity == "warning":
+            log.warning("%s", problem)
+        problems.add(problem)
 
 
 def _raise(problems: ProblemLog) -> None:

@@ -19,6 +19,7 @@ import errno as errno_codes
 import hashlib
 import io
 import json
+import logging
 import os
 import platform
 import re
@@ -54,6 +55,8 @@ try:  # POSIX advisory locks; elsewhere an exclusive lock file
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
 
 _DEPENDENCIES = (
     "numpy",
@@ -365,11 +368,33 @@ class OutputFolder:
                 return p.relative_to(root).as_posix()
         return str(path)
 
+    def _say_what_goes(self) -> None:
+        """Warn about files of an earlier run in the folder that this set does not hold.
+
+        Another command's outputs (``run``, then ``claim`` into the same folder) are
+        replaced as a set; the analyst is told which results are gone.
+        """
+        gone = sorted(
+            p.relative_to(self.path).as_posix()
+            for p in self.path.rglob("*")
+            if not p.is_dir() and not (self.staging / p.relative_to(self.path)).exists()
+        )
+        if gone:
+            log.warning(
+                "%s: %d file(s) of the earlier run there are not part of this output set and "
+                "are removed: %s%s (write to another folder to keep both)",
+                self.path,
+                len(gone),
+                ", ".join(gone[:6]),
+                ", ..." if len(gone) > 6 else "",
+            )
+
     def commit(self) -> None:
         """Swap the written set in place of the folder's old content."""
         old = self.path.parent / f".{self.path.name}.old-{os.getpid()}"
         try:
             if self.path.exists():
+                self._say_what_goes()
                 os.rename(self.path, old)
                 try:
                     os.rename(self.staging, self.path)

@@ -685,6 +685,17 @@ def choose_sites(
             )
         )
     demand_flag = classified[spec.demand]
+    if not pd.api.types.is_bool_dtype(demand_flag.dtype):
+        raise SchemaError(
+            Problem(
+                "households",
+                f"the demand column {spec.demand!r} holds {demand_flag.dtype} values, not "
+                "true/false: a count or a code would make every household with a value demand",
+                column=spec.demand,
+                fix='name a boolean column of the classified table ("underserved", '
+                '"fixed_unserved", "mobile_unserved", ...)',
+            )
+        )
     if pd.isna(demand_flag).any():
         raise SchemaError(
             Problem(

@@ -37,6 +37,14 @@ def _num(value: float, lang: str = "en") -> str:
     return text.replace(".", ",") if lang == "da" else text
 
 
+#: The name of the whole area when the configuration gives none ([meta] area_name).
+DEFAULT_AREA_NAME = "All municipalities"
+
+
+#: Signal levels (RSRP, dBm) a mobile raster or threshold can hold.
+PLAUSIBLE_DBM = (-160.0, -20.0)
+
+
 @dataclass(frozen=True)
 class ServiceStandard:
     """An explicit, technology-neutral definition of adequate service.
@@ -91,8 +99,14 @@ class ServiceStandard:
             value = getattr(self, field_name)
             if value is not None and (not math.isfinite(value) or value < 0):
                 problems.append(f"{field_name} must be a finite number >= 0, got {value!r}")
-        if self.mobile_min_dbm is not None and not math.isfinite(self.mobile_min_dbm):
-            problems.append(f"mobile_min_dbm must be finite, got {self.mobile_min_dbm!r}")
+        low, high = PLAUSIBLE_DBM
+        if self.mobile_min_dbm is not None and not (
+            math.isfinite(self.mobile_min_dbm) and low <= self.mobile_min_dbm <= high
+        ):
+            problems.append(
+                f"mobile_min_dbm must be a signal level from {low:g} to {high:g} dBm (RSRP is "
+                f"negative), got {self.mobile_min_dbm!r}"
+            )
         if self.underserved not in _RULE_TEXT["en"]:
             problems.append(
                 f"underserved must be one of {sorted(_RULE_TEXT['en'])}, got {self.underserved!r}"
@@ -240,7 +254,7 @@ class Provenance:
     denominator: str = "households"
     data_year: int | str | None = None
     source: str = "unknown source"
-    area_name: str = "All municipalities"
+    area_name: str = DEFAULT_AREA_NAME
 
     def __post_init__(self) -> None:
         if self.denominator not in DENOMINATORS:
@@ -248,11 +262,26 @@ class Provenance:
                 f"denominator must be one of {sorted(DENOMINATORS)}, got {self.denominator!r}"
             )
 
+    def area(self, lang: str = "en") -> str:
+        """Return the area's name for a figure in ``lang``; the default name is translated.
+
+        Examples
+        --------
+        >>> from coverage_gap.standards import DK_100_30
+        >>> Provenance(DK_100_30).area("da")
+        'Alle kommuner'
+        >>> Provenance(DK_100_30, area_name="Region Sjælland").area("da")
+        'Region Sjælland'
+        """
+        if self.area_name == DEFAULT_AREA_NAME and lang == "da":
+            return "Alle kommuner"
+        return self.area_name
+
     def footer(self, lang: str = "en") -> str:
         """Return the one-line definition printed under every figure and table."""
         da = lang == "da"
         denominator = DENOMINATORS[self.denominator][1 if da else 0]
-        year = "unknown" if self.data_year is None else str(self.data_year)
+        year = ("ukendt" if da else "unknown") if self.data_year is None else str(self.data_year)
         return " · ".join(
             [
                 f"{'Niveau' if da else 'Standard'}: {self.standard.describe(lang)}",

@@ -616,7 +616,42 @@ def validate_offers(
             lines=lines,
         )
     problems += _swapped_speeds(offers, source=source, labels=labels, lines=lines)
+    problems += _kbits(offers, source=source, labels=labels, lines=lines)
     return offers, problems
+
+
+#: No consumer connection is offered above this speed (Mbit/s): faster values are kbit/s.
+MAX_MBPS = 100_000.0
+
+
+def _kbits(
+    offers: pd.DataFrame, *, source: str, labels: pd.Index, lines: bool
+) -> list[Problem]:
+    """Refuse speeds that can only be kbit/s (older BBK files and operator exports use it).
+
+    The fastest fixed offers are 10 Gbit/s (10,000 Mbit/s); a table read in kbit/s holds
+    values a thousand times larger and would make nearly every address look served.
+    """
+    problems: list[Problem] = []
+    for column in (S.DOWN, S.UP):
+        if column not in offers:
+            continue
+        values = pd.to_numeric(offers[column], errors="coerce").to_numpy(
+            np.float64, na_value=np.nan
+        )
+        huge = np.isfinite(values) & (values > MAX_MBPS)
+        if huge.any():
+            problems += _row_problem(
+                source,
+                huge,
+                labels,
+                f"speeds above {MAX_MBPS:,.0f} Mbit/s (up to {np.nanmax(values):,.0f}): no "
+                "connection is that fast; the column is probably in kbit/s",
+                column=column,
+                fix="give speeds in Mbit/s (divide kbit/s by 1,000)",
+                lines=lines,
+            )
+    return problems
 
 
 #: Offers whose upload exceeds their download, beyond which the columns look swapped.

@@ -60,7 +60,12 @@ def run_vintages(
             runs.append(first)
             continue
         start = time.perf_counter()
-        runs.append(pipeline.run(cfg, progress=progress, keep_evidence=True))
+        try:
+            runs.append(pipeline.run(cfg, progress=progress, keep_evidence=True))
+        except ConfigError as exc:
+            if i == 0:
+                raise
+            raise ConfigError(f"[[vintage]] data_year = {cfg.data_year!r}: {exc}") from None
         log.info("data year %s: %.2f s", cfg.data_year, time.perf_counter() - start)
     return tuple(runs)
 

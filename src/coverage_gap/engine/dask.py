@@ -31,7 +31,6 @@ import logging
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -47,18 +46,18 @@ from ..assign import MunicipalityIndex, check_located_count, selected_municipali
 from ..config import EngineConfig, LayerSpec, RunConfig
 from ..errors import (
     ConfigError,
-    CoverageGapError,
     InputError,
     OfferMatchError,
     Problem,
     ProblemLog,
     ReconciliationError,
 )
-from ..evidence import OfferMatch, best_signal
+from ..evidence import OfferMatch, best_signal, offer_gaps_from_counts
 from ..io.raster import check_signal_raster
-from ..io.registry import LayerData, read_layer
 from ..layers import SampledSignal, check_metric_crs
-from ..pipeline import Results, _project, partial_coverage
+
+# The in-memory run's helpers: the same reading, timing and projection on both engines.
+from ..pipeline import Results, _Clock, _project, _read, check_some_counted, partial_coverage
 from ..validate import (
     duplicate_ids,
     empty_households,
@@ -195,33 +194,6 @@ def cluster(engine: EngineConfig, client: Any = None) -> Iterator[Any]:
         Client(local) as own,
     ):
         yield own
-
-
-def _read(spec: LayerSpec, problems: ProblemLog, *, working_crs: str) -> LayerData | None:
-    try:
-        data = read_layer(
-            spec.path, spec.kind, spec.options, section=spec.section, working_crs=working_crs
-        )
-    except InputError as exc:
-        problems.extend(exc.problems)
-        return None
-    except CoverageGapError as exc:
-        problems.add(Problem(str(spec.path), str(exc)))
-        return None
-    problems.extend(data.problems)
-    return data
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.laps: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
-        self._last = now
-        log.info("%s: %.2f s", name, self.laps[name])
 
 
 def run_dask(
@@ -487,7 +459,9 @@ def _run(
             f"the partitions account for {reconciliation.loc['total'].to_dict()} of {rows} "
             "rows read"
         )
+    names = municipalities[S.MUNICIPALITY_CODE].astype(str).tolist()
     for finding in (
+        *(_offer_gaps(parts, what, names) for what in ("fixed", "mobile")),
         partial_coverage(table, source=source, unit=config.denominator),
         _declared(parts),
     ):
@@ -500,6 +474,12 @@ def _run(
             f"region row counts {table.loc[S.REGION_CODE, 'households']} households, "
             f"the reconciliation {assigned}"
         )
+    check_some_counted(
+        reconciliation,
+        config.denominator,
+        source=source,
+        column=config.households.options.get("households"),
+    )
     clock.lap("aggregate and reconcile")
     reported = selected_municipalities(boundaries).reset_index(drop=True)
     demand = None
@@ -618,6 +598,16 @@ def _add_counts(parts: Sequence[PartResult]) -> dict[str, np.ndarray | None]:
         found = [v for v in values if v is not None]
         total[name] = np.sum(found, axis=0) if found and len(found) == len(values) else None
     return total
+
+
+def _offer_gaps(parts: Sequence[PartResult], what: str, names: list[str]) -> Problem | None:
+    """Warn, as the in-memory run does, about municipalities without any offer row."""
+    found = [p.listed[what] for p in parts if what in p.listed]
+    if not found:
+        return None
+    addresses = np.sum([a for a, _ in found], axis=0)
+    matched = np.sum([m for _, m in found], axis=0)
+    return offer_gaps_from_counts(addresses, matched, names, what=what)
 
 
 def _declared(parts: Sequence[PartResult]) -> Problem | None:

@@ -42,7 +42,7 @@ from ..assign import LOCATED, MunicipalityIndex, assign_municipalities
 from ..classify import classify
 from ..config import LayerSpec
 from ..errors import CoverageGapError, EmptyInputError, InputError, Problem
-from ..evidence import MatchedOffers, gather_evidence, match_offers
+from ..evidence import MatchedOffers, gather_evidence, listed_by_municipality, match_offers
 from ..io._common import PARQUET_SUFFIXES, TABLE_SUFFIXES, VECTOR_SUFFIXES
 from ..io.raster import sample_signal_raster
 from ..io.registry import LayerData, read_layer
@@ -592,6 +592,9 @@ class PartResult:
         The partition's file of the per-household result and its SHA-256.
     schema
         The per-household result without rows (its columns and types).
+    listed
+        Per offer kind, the counted addresses per municipality and those among them
+        that an offer row reached (in the order of ``municipalities``).
     """
 
     part: int
@@ -601,6 +604,7 @@ class PartResult:
     declared: Problem | None = None
     output: tuple[str, str] | None = None
     schema: pd.DataFrame | None = None
+    listed: dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]] = field(default_factory=dict)
 
 
 def _matched_offers(exchange: Exchange, what: str, part: int, n: int) -> MatchedOffers:
@@ -659,17 +663,28 @@ def classify_part(
                 raster.path, x, y, **raster.options, working_crs=working_crs, cells_cache=cells
             ),
             overlaps=True,
+            partial=True,
         )
         for raster in rasters
     ]
+    matched = {
+        what: _matched_offers(exchange, what, part, n)
+        for what, wanted in (("fixed", fixed_offers), ("mobile", mobile_offers))
+        if wanted
+    }
+    codes = municipalities[S.MUNICIPALITY_CODE].astype(str).tolist()
+    listed = {
+        what: listed_by_municipality(found.position, assignment, codes)[:2]
+        for what, found in matched.items()
+    }
     evidence = gather_evidence(
         table,
         index,
-        fixed_offers=_matched_offers(exchange, "fixed", part, n) if fixed_offers else None,
+        fixed_offers=matched.get("fixed"),
         fixed_areas=fixed_areas,
         mobile_rasters=signals,
         mobile_areas=mobile_areas,
-        mobile_offers=_matched_offers(exchange, "mobile", part, n) if mobile_offers else None,
+        mobile_offers=matched.get("mobile"),
         tolerance_m=tolerance_m,
         assignment=assignment,
     )
@@ -693,6 +708,7 @@ def classify_part(
         declared_mismatch(classified, source=source),
         output,
         classified.iloc[:0],
+        listed,
     )
 
 
