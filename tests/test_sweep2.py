@@ -57,11 +57,29 @@ def test_no_coverage_stored_as_untagged_zero_is_refused(households, municipaliti
 def test_a_raster_without_a_value_under_any_household_is_refused(
     households, municipalities, tmp_path
 ):
+    import pandas as pd
+
     empty = write_raster(tmp_path / "empty.tif", np.full((3, 3), np.nan, "float32"))
-    with pytest.raises(RasterError, match="no value at any of the 12 addresses"):
+    # Many addresses under it and not one value: a wrong band or nodata, an error.
+    many = pd.DataFrame(
+        {
+            "address_id": [f"a{i}" for i in range(25)],
+            "households": 1,
+            "x": np.linspace(100.0, 2900.0, 25),
+            "y": 1500.0,
+        }
+    )
+    many.attrs["crs"] = "EPSG:25832"
+    with pytest.raises(RasterError, match="no value at any of the 25 addresses"):
         classify_households(
-            households, municipalities, MOBILE, mobile_rasters=[read_signal_raster(empty)]
+            many, municipalities, MOBILE, mobile_rasters=[read_signal_raster(empty)]
         )
+    # A handful (the tiny world's 11 with a point under it): an operator may cover none.
+    evidence = gather_evidence(
+        households, municipalities, mobile_rasters=[read_signal_raster(empty)]
+    )
+    (note,) = [p for p in evidence.problems if "no value at any" in p.message]
+    assert note.severity == "warning" and "of the 9 addresses within its extent" in note.message
 
 
 def test_a_few_implausible_values_are_a_warning(households, municipalities, tmp_path):

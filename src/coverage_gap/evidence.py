@@ -10,7 +10,7 @@ can try many definitions on the same data in a fraction of a second each.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -525,8 +525,6 @@ def best_signal(
     return _best_signal(household_table(households), rasters)
 
 
-
-
 def _best_signal(
     table: pd.DataFrame,
     rasters: Iterable[SignalRaster | SampledSignal],
@@ -561,10 +559,10 @@ def _best_signal(
                     fix="check that the raster covers the study area and is in the same CRS",
                 )
             )
-        _check_dbm(values, raster, problems)
+        xmin, ymin, xmax, ymax = bounds
+        outside = valid & ~((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
+        _check_dbm(values, raster, problems, under=int(valid.sum() - outside.sum()))
         if problems is not None:
-            xmin, ymin, xmax, ymax = bounds
-            outside = valid & ~((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
             if outside.any():
                 problems.append(
                     Problem(
@@ -582,6 +580,9 @@ def _best_signal(
     return pd.Series(best, index=table.index, name=S.MOBILE_SIGNAL)
 
 
+#: Addresses under a raster from which on "no value at any of them" is an error, not a warning.
+MIN_UNDER = 20
+
 #: Share of the households' raster values that may be exactly 0 before 0 is taken for nodata.
 ZERO_SHARE = 0.01
 
@@ -590,6 +591,8 @@ def _check_dbm(
     values: NDArray[np.floating],
     raster: SignalRaster | SampledSignal,
     problems: list[Problem] | None = None,
+    *,
+    under: int | None = None,
 ) -> None:
     """Refuse a raster whose values at the households cannot be signal levels in dBm.
 
@@ -597,20 +600,27 @@ def _check_dbm(
     threshold; both have happened. So has "no coverage" stored as an untagged 0 (GDAL's
     default fill), which reads as a perfect 0 dBm, and a raster that is nodata under
     every household (a wrong band or nodata value), which makes everyone unserved.
+    ``under`` is the number of addresses within the raster's extent: with fewer than
+    :data:`MIN_UNDER` of them, no value anywhere can be real (a small sample where an
+    operator has no coverage) and is a warning.
     """
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         if isinstance(raster, SampledSignal) and raster.partial:
             return
-        raise RasterError(
-            Problem(
-                raster.source,
-                f"the raster {raster.name!r} has no value at any of the {values.size:,} "
-                "addresses (nodata everywhere under them)",
-                fix="check the band and the raster's nodata value; if the operator really "
-                "covers none of these addresses, leave its raster out",
-            )
+        under = values.size if under is None else under
+        empty = Problem(
+            raster.source,
+            f"the raster {raster.name!r} has no value at any of the {under:,} addresses "
+            "within its extent (nodata everywhere under them)",
+            fix="check the band and the raster's nodata value; if the operator really "
+            "covers none of these addresses, leave its raster out",
         )
+        if under >= MIN_UNDER:
+            raise RasterError(empty)
+        if problems is not None:
+            problems.append(replace(empty, severity="warning"))
+        return
     low, high = PLAUSIBLE_DBM
     zeros = int((finite == 0).sum())
     if zeros > ZERO_SHARE * finite.size:

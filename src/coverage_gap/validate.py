@@ -104,15 +104,32 @@ def empty_households(source: str) -> Problem:
     )
 
 
-def duplicate_ids(count: int, keys: Sequence[object], *, source: str) -> Problem:
-    """Return the error for ``count`` rows whose address id is repeated (first ``keys``)."""
+def duplicate_ids(
+    count: int, keys: Sequence[object], *, source: str, column: str | None = None
+) -> Problem:
+    """Return the error for ``count`` rows whose address id is repeated (first ``keys``).
+
+    ``column`` is the id column as the file names it (the reader's
+    ``attrs["id_column"]``); the canonical ``address_id`` when not known.
+
+    Examples
+    --------
+    >>> print(duplicate_ids(3, ["2690"], source="h.csv", column="postnr"))  # doctest: +ELLIPSIS
+    h.csv, column 'postnr': duplicate address ids: ... Fix: is 'postnr' the address id? ...
+    """
+    fix = "put dwellings of one address in its household count instead of repeating the address"
+    if column and column != S.ADDRESS_ID:
+        fix = (
+            f"is '{column}' the address id? Name the column that holds one id per address "
+            f"(id = ...); if it is, {fix}"
+        )
     return Problem(
         source,
         "duplicate address ids: every address must appear once",
-        column=S.ADDRESS_ID,
+        column=column or S.ADDRESS_ID,
         rows=tuple(keys),
         count=count,
-        fix="put dwellings of one address in its household count instead of repeating the address",
+        fix=fix,
     )
 
 
@@ -167,20 +184,22 @@ def validate_households(
             )
         )
     ids = frame[S.ADDRESS_ID]
+    # Errors name the id column as the user configured it (attrs of the reader).
+    id_column = frame.attrs.get("id_column") or S.ADDRESS_ID
     null_ids = ids.isna().to_numpy()
     problems += _row_problem(
         source,
         null_ids,
         labels,
         "address ids are missing",
-        column=S.ADDRESS_ID,
+        column=id_column,
         fix="give every address an id, or drop those rows",
         lines=lines,
     )
     if not partition:
         n_dup, dup_keys = duplicated_keys(ids)
         if n_dup:
-            problems.append(duplicate_ids(n_dup, dup_keys, source=source))
+            problems.append(duplicate_ids(n_dup, dup_keys, source=source, column=id_column))
     count_problems = _check_counts(
         frame[S.HOUSEHOLDS], source=source, column=S.HOUSEHOLDS, labels=labels, lines=lines
     )

@@ -34,9 +34,16 @@ from ..io._common import (
     reading,
     require_columns,
 )
-from ..io.tabular import header_names
-from ..io.vector import read_municipalities
+from ..io.tabular import detect_encoding, header_names
+from ..io.vector import choose_layer, read_municipalities
 from ..progress import progress_bar
+from .dwellings import (
+    DEFAULT_MIN_DWELLING_MATCH_SHARE,
+    bbr_unit_rows,
+    count_rows,
+    dwellings_per_address,
+    unit_address_rows,
+)
 from .region import REGIONS
 
 BBK_TECHNOLOGIES: dict[str, tuple[str, str]] = {
@@ -58,28 +65,6 @@ BBK_X, BBK_Y = "etrs89koordinat_oest", "etrs89koordinat_nord"
 RESIDENTIAL_USE_CODES: frozenset[str] = frozenset(
     {"110", "120", "121", "122", "130", "131", "132", "140", "150", "160", "185", "190"}
 )
-
-
-def detect_encoding(path: Path, sample: int = 1 << 20) -> str:
-    r"""Return ``"utf-8"`` (BOM or not) when the file's start decodes so, else ``"latin-1"``.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "k.csv"
-    >>> _ = p.write_bytes("kommunenavn\nKøge\n".encode("latin-1"))
-    >>> detect_encoding(p)
-    'latin-1'
-    """
-    truncated = path.stat().st_size > sample
-    raw = _head(path, sample)
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut by the end of the sample is not evidence of Latin-1.
-        if not (truncated and exc.reason == "unexpected end of data"):
-            return "latin-1"
-    return "utf-8"
 
 
 def _head(path: Path, size: int) -> bytes:
@@ -208,6 +193,7 @@ def read_bbk(
     dwellings: PathLike | None = None,
     key: Sequence[str] | None = None,
     decimal: str | None = None,
+    min_dwelling_match_share: float = DEFAULT_MIN_DWELLING_MATCH_SHARE,
     progress: bool = False,
 ) -> BbkData:
     """Read an address-level BBK file (homes, businesses or "technically possible").
@@ -229,8 +215,12 @@ def read_bbk(
         ``"utf-8"`` or ``"latin-1"``; detected when ``None``.
     dwellings
         A DAWA unit-address CSV or a BBR unit extract: ``households`` becomes the
-        dwellings per access address (0 where none are registered) instead of 1 per
-        address (BBK itself counts addresses).
+        dwellings per access address instead of 1 per address (BBK itself counts
+        addresses). Ids are compared as in the offer join (trimmed, NFC, UUIDs
+        case-insensitive, leading zeros when both sides are digits; see
+        :mod:`coverage_gap.danish.dwellings`); an address without any row counts 0
+        dwellings. The share of addresses that found a row is reported
+        (``households.attrs["dwelling_match"]`` and a warning when not all did).
     key
         Columns that together name an address, instead of ``adgadr_id`` (e.g.
         ``["postnr", "vejnavn", "husnr"]``, the default for files without the id).
@@ -238,6 +228,10 @@ def read_bbk(
         Decimal mark; by default ``","`` for ``;``-separated files (the official layout
         writes ``50,5`` and may group thousands as ``2.500``), detected per column for
         other extracts.
+    min_dwelling_match_share
+        Fewer addresses than this share finding a row in ``dwellings`` is an error
+        naming both files and id columns (default 0.5, the default of ``[checks]
+        min_offer_match_share``): a file keyed on another id would give 0 dwellings.
     progress
         Show a progress line on stderr while reading.
 
@@ -334,23 +328,27 @@ def read_bbk(
         households[S.MUNICIPALITY_NAME] = arrow_to_pandas(table.select(["kommunenavn"]))[
             "kommunenavn"
         ].to_numpy()
-    if dwellings is not None:
-        counts = _dwelling_counts(dwellings)
-        households[S.HOUSEHOLDS] = (
-            households[S.ADDRESS_ID]
-            .astype(object)
-            .map(counts)
-            .fillna(0)
-            .astype(np.int64)
-            .to_numpy()
-        )
     id_column = key[0] if len(key) == 1 else "+".join(key)
+    match_record = None
+    if dwellings is not None:
+        counts, match, warnings = dwellings_per_address(
+            households[S.ADDRESS_ID],
+            dwellings,
+            address_source=source,
+            address_id_column=id_column,
+            min_match_share=min_dwelling_match_share,
+        )
+        households[S.HOUSEHOLDS] = counts
+        household_problems.extend(warnings)
+        match_record = match.to_dict()
     households.attrs.update(
         crs=S.WORKING_CRS,
         source=source,
         id_column=id_column,
         households_column="dwellings" if dwellings is not None else None,
     )
+    if match_record is not None:
+        households.attrs["dwelling_match"] = match_record
     absent_down = [d for d, _ in BBK_TECHNOLOGIES.values() if d not in header]
     absent_up = [u for d, u in BBK_TECHNOLOGIES.values() if d in header and u not in header]
     if absent_down:
@@ -443,15 +441,6 @@ def _unreadable(path: Path, exc: Exception) -> InputError:
     )
 
 
-def _dwelling_counts(path: PathLike) -> pd.Series:
-    p = existing_file(path)
-    with open(p, encoding="utf-8", errors="replace") as handle:
-        header = handle.readline()
-    if "enh020EnhedensAnvendelse" in header:
-        return count_bbr_dwellings(p)
-    return count_unit_addresses(p)
-
-
 def _name_key(names: pd.Series) -> pd.Series:
     return names.astype(str).str.strip().str.casefold().str.replace(" kommune", "", regex=False)
 
@@ -490,6 +479,7 @@ def read_dawa_addresses(
     y: str | None = None,
     keep_retired: bool = False,
     keep: Sequence[str] = (),
+    min_dwelling_match_share: float = DEFAULT_MIN_DWELLING_MATCH_SHARE,
 ) -> pd.DataFrame:
     """Read a DAWA/DAR access-address CSV export, with dwellings per address.
 
@@ -507,7 +497,11 @@ def read_dawa_addresses(
         Access addresses (``adgangsadresser``).
     units
         Unit addresses (``adresser``); dwellings per access address = their number
-        (an access address without any unit counts 0 dwellings).
+        (an access address without any unit counts 0 dwellings). Ids are compared as
+        in the offer join (trimmed, NFC, UUIDs case-insensitive, leading zeros when
+        both sides are digits); the share of addresses with at least one unit is
+        reported (``attrs["dwelling_match"]``, a warning when not all have one) and
+        checked (``min_dwelling_match_share``).
     id
         The access-address id column (or several columns that together name the
         address, e.g. ``["postnr", "vejnavn", "husnr"]`` to join a file without ids);
@@ -524,6 +518,12 @@ def read_dawa_addresses(
     keep
         Further columns carried into the table as they are, where the file has them
         (e.g. a town-population column for the broadband pool).
+    min_dwelling_match_share
+        Fewer addresses than this share with a unit in ``units`` is an error naming
+        both files and id columns (default 0.5, the default of ``[checks]
+        min_offer_match_share``).
+
+    The file may be UTF-8 or Latin-1/cp1252 (detected, as Danish Excel saves it).
 
     Returns
     -------
@@ -548,14 +548,15 @@ def read_dawa_addresses(
     from ..io.numbers import parse_numbers
     from ..io.tabular import header_names, read_csv, sniff_delimiter
 
-    header = header_names(p, sniff_delimiter(p), "utf-8")
+    encoding = detect_encoding(p)
+    header = header_names(p, sniff_delimiter(p, encoding), encoding)
     id = id if id is not None else _first_present(header, _DAWA_IDS, source, "id", "address id")
     x = x or _first_present(header, _DAWA_X, source, "x", "east coordinate")
     y = y or _first_present(header, _DAWA_Y, source, "y", "north coordinate")
     key = [id] if isinstance(id, str) else list(id)
     accuracy_col = next((c for c in _DAWA_ACCURACY if c in header), None)
     text = [*key, "kommunekode", "postnr", "status", *([accuracy_col] if accuracy_col else [])]
-    frame = read_csv(p, text_columns=[c for c in text if c in header])
+    frame = read_csv(p, text_columns=[c for c in text if c in header], encoding=None)
     require_columns(
         list(frame.columns),
         [*key, "kommunekode", x, y, *([households] if households else [])],
@@ -590,9 +591,20 @@ def read_dawa_addresses(
     xs[no_point] = np.nan
     ys[no_point] = np.nan
     out = pd.DataFrame({S.ADDRESS_ID: address_key(frame, id)})
+    id_column = id if isinstance(id, str) else "+".join(id)
+    match_record = None
     if units is not None:
-        counts = count_unit_addresses(units, reference=unit_reference)
-        out[S.HOUSEHOLDS] = out[S.ADDRESS_ID].map(counts).fillna(0).astype(np.int64).to_numpy()
+        counts, match, warnings = dwellings_per_address(
+            out[S.ADDRESS_ID],
+            units,
+            address_source=source,
+            address_id_column=id_column,
+            reference=unit_reference,
+            min_match_share=min_dwelling_match_share,
+        )
+        out[S.HOUSEHOLDS] = counts
+        problems.extend(warnings)
+        match_record = match.to_dict()
     elif households:
         out[S.HOUSEHOLDS] = frame[households].to_numpy()
     else:
@@ -610,10 +622,12 @@ def read_dawa_addresses(
     out.attrs.update(
         crs=S.WORKING_CRS,
         source=source,
-        id_column=id if isinstance(id, str) else "+".join(id),
+        id_column=id_column,
         households_column="unit addresses" if units is not None else households,
         problems=tuple(problems),
     )
+    if match_record is not None:
+        out.attrs["dwelling_match"] = match_record
     return out
 
 
@@ -643,11 +657,7 @@ def count_unit_addresses(path: PathLike, *, reference: str = "adgangsadresseid")
     >>> count_unit_addresses(p).to_dict()
     {'a': 2, 'b': 1}
     """
-    from ..io.tabular import read_csv
-
-    p = existing_file(path)
-    frame = read_csv(p, text_columns=[reference], columns=[reference])
-    return frame[reference].astype(str).value_counts().sort_index().rename("dwellings")
+    return count_rows(unit_address_rows(path, reference=reference))
 
 
 def count_bbr_dwellings(
@@ -655,12 +665,16 @@ def count_bbr_dwellings(
     *,
     address: str = "adresseIdentificerer",
     use: str = "enh020EnhedensAnvendelse",
-    residential_codes: Iterable[str] = RESIDENTIAL_USE_CODES,
+    residential_codes: Iterable[str | int] = RESIDENTIAL_USE_CODES,
 ) -> pd.Series:
     """Count residential BBR units per address in a BBR unit (enhed) extract.
 
     Units whose use code is in ``residential_codes`` are counted (see
-    :data:`RESIDENTIAL_USE_CODES`; holiday homes are not in the default set).
+    :data:`RESIDENTIAL_USE_CODES`; holiday homes are not in the default set). Use codes
+    are read as whole numbers: ``140.0`` (after an Excel round trip) is 140; a fraction
+    or text in the column is an error naming the lines. Ids are counted as written;
+    :func:`read_bbk` and :func:`read_dawa_addresses` join them to the addresses through
+    the id normalisation.
 
     Examples
     --------
@@ -671,18 +685,8 @@ def count_bbr_dwellings(
     >>> count_bbr_dwellings(p).to_dict()
     {'a': 2, 'c': 1}
     """
-    from ..io.tabular import read_csv, read_parquet
-
-    p = existing_file(path)
-    if p.suffix.lower() in (".parquet", ".pq"):
-        table, _ = read_parquet(p, columns=[address, use])
-        frame = arrow_to_pandas(table)
-    else:
-        frame = read_csv(p, text_columns=[address, use], columns=[address, use])
-    codes = {str(c) for c in residential_codes}
-    residential = frame[use].astype(str).str.strip().isin(codes)
-    return (
-        frame.loc[residential, address].astype(str).value_counts().sort_index().rename("dwellings")
+    return count_rows(
+        bbr_unit_rows(path, address=address, use=use, residential_codes=residential_codes)
     )
 
 
@@ -734,6 +738,7 @@ def read_dagi(
     """
     p = existing_file(path)
     source = str(p)
+    layer = choose_layer(p, layer)
     with reading(source, "DAGI file"):
         fields = list(pyogrio.read_info(p, layer=layer)["fields"])
     pair = next(((c, n) for c, n in DAGI_VARIANTS if c in fields and n in fields), None)

@@ -351,7 +351,8 @@ def _run(
         duplicates = sum(m.duplicate_rows for m in matches)
         if duplicates:
             first = sorted({i for m in matches for i in m.duplicate_ids})[:SHOWN]
-            problems.add(duplicate_ids(duplicates, first, source=source))
+            id_column = next((s.id_column for s in scans if s.id_column), None)
+            problems.add(duplicate_ids(duplicates, first, source=source, column=id_column))
         clock.lap("duplicate ids and offer matching (buckets)")
     problems.extend(municipal_problems)
     if index is not None and readable and rows and not problems.errors:

@@ -99,6 +99,7 @@ READERS: dict[str, Reader] = {
                 "x": TEXT,
                 "y": TEXT,
                 "keep_retired": BOOL,
+                "min_dwelling_match_share": NUMBER,
             },
             frozenset({"keep"}),
         ),
@@ -106,7 +107,13 @@ READERS: dict[str, Reader] = {
             "bbk",
             "..danish.readers:read_bbk",
             frozenset({"households", "fixed", "mobile"}),
-            {"encoding": TEXT, "dwellings": PATH, "key": TEXTS, "decimal": TEXT},
+            {
+                "encoding": TEXT,
+                "dwellings": PATH,
+                "key": TEXTS,
+                "decimal": TEXT,
+                "min_dwelling_match_share": NUMBER,
+            },
             frozenset({"municipalities", "progress"}),
         ),
         Reader(

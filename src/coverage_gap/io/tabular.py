@@ -41,14 +41,41 @@ def read_csv(
     text_columns: Sequence[str] = (),
     columns: Sequence[str] | None = None,
     sep: str | None = None,
-    encoding: str = "utf-8",
+    encoding: str | None = "utf-8",
     all_text: bool = False,
 ) -> pd.DataFrame:
     """Read a CSV with pyarrow; ``text_columns`` (or all, with ``all_text``) stay text.
 
-    Errors name the file; a header that repeats a column name is an error.
+    Errors name the file; a header that repeats a column name is an error. With
+    ``encoding=None`` the encoding is detected (:func:`detect_encoding`: UTF-8, else
+    Latin-1, as Danish Excel saves); a file whose first MiB is plain ASCII and that is
+    not UTF-8 further on is read again as Latin-1. Text that is not valid in the given
+    encoding is an error naming the encoding and the fix.
     """
     source = str(path)
+    if encoding is None:
+        detected = detect_encoding(path)
+        try:
+            return read_csv(
+                path,
+                text_columns=text_columns,
+                columns=columns,
+                sep=sep,
+                encoding=detected,
+                all_text=all_text,
+            )
+        except NotUtf8Error:
+            # Detection reads the first MiB; a Latin-1 file may start with plain ASCII.
+            if not _ascii_head(path):
+                raise
+        return read_csv(
+            path,
+            text_columns=text_columns,
+            columns=columns,
+            sep=sep,
+            encoding="latin-1",
+            all_text=all_text,
+        )
     sep = sep or sniff_delimiter(path, encoding)
     header = header_names(path, sep, encoding)
     repeated = sorted({c for c in header if header.count(c) > 1})
@@ -63,28 +90,79 @@ def read_csv(
         )
     if columns is not None:
         require_columns(header, list(columns), source=source, what="table")
-    with reading(source, "CSV table"):
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(encoding=encoding),
-            parse_options=pacsv.ParseOptions(delimiter=sep),
-            convert_options=pacsv.ConvertOptions(
-                column_types={
-                    c: pa.string() for c in (header if all_text else text_columns) if c in header
-                },
-                include_columns=list(columns) if columns is not None else None,
-                # Only an empty cell is missing: "NA", "n/a" or "nan" written in a
-                # coordinate or speed column is text (an error there), and an id "NA"
-                # stays an id.
-                null_values=[""],
-                strings_can_be_null=True,
-            ),
-        )
+    try:
+        with reading(source, "CSV table"):
+            table = pacsv.read_csv(
+                path,
+                read_options=pacsv.ReadOptions(encoding=encoding),
+                parse_options=pacsv.ParseOptions(delimiter=sep),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={
+                        c: pa.string()
+                        for c in (header if all_text else text_columns)
+                        if c in header
+                    },
+                    include_columns=list(columns) if columns is not None else None,
+                    # Only an empty cell is missing: "NA", "n/a" or "nan" written in a
+                    # coordinate or speed column is text (an error there), and an id "NA"
+                    # stays an id.
+                    null_values=[""],
+                    strings_can_be_null=True,
+                ),
+            )
+    except InputError as exc:
+        if "invalid utf8" not in str(exc).lower():
+            raise
+        column = str(exc).split("In CSV column #", 1)[-1].split(":", 1)[0]
+        named = header[int(column)] if column.isdigit() and int(column) < len(header) else None
+        raise NotUtf8Error(
+            Problem(
+                source,
+                "the file is not UTF-8 text (probably Windows cp1252/Latin-1, as Danish "
+                "Excel saves it)",
+                column=named,
+                fix="save it as UTF-8 (in Excel: 'CSV UTF-8'), or give encoding = "
+                '"latin-1" where the reader takes one (the DAWA, BBK and dwelling readers '
+                "detect it)",
+            )
+        ) from None
     if table.num_rows == 0:
         raise EmptyInputError(
             Problem(source, "the table has a header but no rows", fix="re-export the file")
         )
     return arrow_to_pandas(table)
+
+
+class NotUtf8Error(InputError):
+    """A CSV file read as UTF-8 holds bytes that are not UTF-8."""
+
+
+def detect_encoding(path: Path, sample: int = 1 << 20) -> str:
+    r"""Return ``"utf-8"`` (BOM or not) when the file's start decodes so, else ``"latin-1"``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "k.csv"
+    >>> _ = p.write_bytes("kommunenavn\nKøge\n".encode("cp1252"))
+    >>> detect_encoding(p)
+    'latin-1'
+    """
+    truncated = path.stat().st_size > sample
+    with open(path, "rb") as handle:
+        raw = handle.read(sample)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut by the end of the sample is not evidence of Latin-1.
+        if not (truncated and exc.reason == "unexpected end of data"):
+            return "latin-1"
+    return "utf-8"
+
+
+def _ascii_head(path: Path, sample: int = 1 << 20) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(sample).isascii()
 
 
 def header_names(path: Path, sep: str, encoding: str) -> list[str]:

@@ -123,14 +123,34 @@ def choose_layer(path: Path, layer: str | int | None) -> str | int | None:
     """Return the layer to read: ``layer``, or the only one (several need ``layer``).
 
     Reading "the first layer" of a GeoPackage with several would read the wrong data
-    without a word.
+    without a word. A ``layer`` the file lacks is an error listing the layers present.
     """
-    if layer is not None:
-        return layer
     with reading(str(path), "vector file"):
         layers = pyogrio.list_layers(path)
+    names = [str(name) for name in layers[:, 0]]
+    if layer is not None:
+        if isinstance(layer, str) and layer not in names:
+            close = [n for n in names if n.casefold() == layer.casefold()]
+            raise InputError(
+                Problem(
+                    str(path),
+                    f"the file has no layer {layer!r}; layers in the file: {names}",
+                    fix=f'write layer = "{close[0]}" (the name differs in case)'
+                    if close
+                    else 'name one of these with layer = "..."',
+                )
+            )
+        if isinstance(layer, int) and not -len(names) <= layer < len(names):
+            raise InputError(
+                Problem(
+                    str(path),
+                    f"the file has no layer number {layer} (it has {len(names)}, numbered "
+                    f"from 0); layers in the file: {names}",
+                    fix='name one of these with layer = "..."',
+                )
+            )
+        return layer
     if len(layers) > 1:
-        names = [str(name) for name in layers[:, 0]]
         raise InputError(
             Problem(
                 str(path),
@@ -239,10 +259,12 @@ def read_households(
         if suffix in TABLE_SUFFIXES:
             # With a declared decimal comma every column is text: "1.000" must not be
             # inferred as 1.0 before the parser sees it.
+            # UTF-8 or Latin-1/cp1252 (Danish Excel), detected as the Danish readers do.
             frame = read_csv(
                 p,
                 text_columns=[*key, *([municipality] if municipality else [])],
                 all_text=decimal == ",",
+                encoding=None,
             )
             geo: dict = {}
         else:
