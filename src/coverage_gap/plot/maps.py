@@ -131,6 +131,14 @@ def _scale_bar(ax: Axes, land: Any, obstacles: list[Bbox], lang: str) -> None:
     obstacles.append(box)
 
 
+#: Largest share of a label's box allowed on a neighbour's land without a leader line.
+NEIGHBOUR_SHARE = 0.2
+#: Shortest leader line (inches) for a label that sits on a neighbour's land.
+LEADER_MIN = 0.12
+#: ``gid`` of the leader lines drawn by the map labels (tests find them by it).
+LEADER_GID = "map-label-leader"
+
+
 def _place_labels(
     ax: Axes,
     items: list[tuple[str, Any, str]],
@@ -232,15 +240,23 @@ def _place_labels(
         ex = np.clip(anchor[0], x0[idx], x1[idx])
         ey = np.clip(anchor[1], y0[idx], y1[idx])
         reach = np.hypot(ex - anchor[0], ey - anchor[1])
-        needs = reach >= 3
+        foreign = np.maximum(over - own, 0.0)
+        # A reader matches a label to the fill under it: a box mostly on a neighbour's
+        # land must be tied to its own polygon by a leader line long enough to see.
+        on_neighbour = foreign > NEIGHBOUR_SHARE
+        needs = (reach >= 3) | on_neighbour
+        allowed = ~on_neighbour | (reach >= LEADER_MIN * dpi)
         cost = (
-            1.5 * np.maximum(over - own, 0.0)  # on a neighbour's land
+            4.0 * foreign  # on a neighbour's land
             + 1.5 * reach / dpi
             + 0.4 * needs
             + 0.2 * (1 - own) * (1 - over)  # over the sea: cheap, not free
         )
+        cost = np.where(allowed, cost, np.inf)
         chosen = None
         for k in np.argsort(cost, kind="stable"):
+            if not np.isfinite(cost[k]):
+                break
             leader = shapely.LineString([anchor, (ex[k], ey[k])]) if needs[k] else None
             if leader is not None and (
                 any(leader.intersects(shapely.box(*b.extents)) for b in placed)
@@ -267,6 +283,7 @@ def _place_labels(
                 color=GREY,
                 linewidth=0.8,
                 zorder=6.5,
+                gid=LEADER_GID,
             )
             ax.plot(*artist.xy, "o", color=GREY, markersize=2.5, zorder=6.5)
             leaders.append(leader)
