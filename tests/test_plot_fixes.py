@@ -4,10 +4,12 @@ is checked on the artists, not on pixels."""
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.text
 
 matplotlib.use("Agg")
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 import shapely.affinity
@@ -92,3 +94,63 @@ def test_map_labels_on_the_partial_real_run(dar):
     problems, seen = label_problems(ax, dar.boundaries)
     assert seen == 17
     assert not problems
+
+
+def figure_texts(fig):
+    fig.canvas.draw()
+    texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+    return [t for t in texts if t]
+
+
+def sheet(results, code, lang):
+    from coverage_gap.plot.factsheet import draw_fact_sheet
+
+    fig = plot.new_axes(pyplot=False).figure
+    fig.clear()
+    return draw_fact_sheet(fig, results, code, lang=lang)
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("da", "kun de 10 af 17 kommuner med data"), ("en", "only the 10 of 17 municipalities")],
+)
+def test_partial_region_is_said_on_the_demand_chart_and_fact_sheets(dar, lang, said):
+    from coverage_gap.report import report_charts
+
+    assert (dar.municipalities["households"] > 0).sum() == 11  # 10 and the region
+    texts = figure_texts(report_charts(dar, lang=lang)["demand_region"]())
+    assert any(said in t for t in texts), texts[:5]
+    texts = figure_texts(sheet(dar, "0340", lang))
+    flat = [" ".join(t.split()) for t in texts]
+    assert any(f"Region Sjælland ({said}" in t for t in flat), flat
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("da", "Tilbud fundet for 61 % af adresserne"), ("en", "Offers found for 61% of the")],
+)
+def test_a_low_offer_match_is_said_on_the_fact_sheets(dar, demo, lang, said):
+    (share,) = {round(m.counted_share, 3) for _, m in dar.offer_matches}
+    assert share == round(309 / 507, 3)
+    assert any(said in t for t in figure_texts(sheet(dar, "0340", lang)))
+    texts = figure_texts(sheet(demo, "0253", lang))
+    assert not any("kun de" in t or "only the" in t or said[:12] in t for t in texts)
+
+
+def test_the_default_area_name_is_danish_in_danish_figures():
+    from coverage_gap.demand import CENTRAL, TASKFORCE_50, project_demand
+    from coverage_gap.standards import DK_100_30, Provenance
+
+    base = pd.DataFrame(
+        {"municipality_code": ["0001", "0002", "region"], "households": [10, 0, 10]}
+    )
+    p = project_demand(
+        base, base_year=2026, horizon=2030, gb_per_unit_month=40, scenarios=[TASKFORCE_50, CENTRAL]
+    )
+    ax = plot.plot_demand(
+        p, ax=plot.new_axes(pyplot=False), lang="da", provenance=Provenance(DK_100_30)
+    )
+    texts = figure_texts(ax.figure)
+    assert any(t.endswith(": Alle kommuner") for t in texts), texts[:3]
+    assert any("kun de 1 af 2 kommuner med data" in t for t in texts)
+    assert not any("All municipalities" in t for t in texts)

@@ -35,10 +35,12 @@ from .style import (
     SIZE,
     SMALL_COUNT,
     UNITS,
+    _area,
     _axes,
     _denominator,
     _fixed_threshold,
     _mobile_threshold,
+    _partial,
     _provenance,
     _say,
     _Slide,
@@ -199,7 +201,7 @@ def plot_gap_ranking(
     if np.isfinite(region):
         ax.axvline(region, color=CATEGORICAL[1], linewidth=2.5, zorder=4)
         handles.append(Line2D([], [], color=CATEGORICAL[1], linewidth=2.5))
-        area = table.loc[S.REGION_CODE, S.MUNICIPALITY_NAME]
+        area = _area(table.loc[S.REGION_CODE, S.MUNICIPALITY_NAME], provenance, lang)
         labels.append(_t("region_line", lang).format(area=area, value=format_percent(region, lang)))
     if reference is not None:
         label = reference_label or _claim_label(reference, lang)
@@ -765,10 +767,17 @@ def plot_demand(
         else UNITS[str(rows["denominator"].iloc[0])][lang == "da"][0]
     )
     area = (
-        str(provenance.area_name)
+        provenance.area(lang)
         if provenance is not None and municipality == S.REGION_CODE
         else municipality
     )
+    partial = ""
+    if municipality == S.REGION_CODE:
+        # the region row sums only the municipalities with households in the data
+        first = projection[projection["year"] == projection["year"].min()]
+        local = first[first[S.MUNICIPALITY_CODE] != S.REGION_CODE]
+        base = local.groupby(S.MUNICIPALITY_CODE)["demand_gb_month"].max()
+        partial = _partial(int((base > 0).sum()), len(base), lang)
     title = _t("demand_title", lang).format(area=area)
     footer = _demand_footer(rows, lang, provenance)
     if slide_mode:
@@ -781,7 +790,7 @@ def plot_demand(
             else f"{format_number(float(wide.iloc[0].max()) / scale, lang, 1)} "
             f"{words[scale]}GB per month in {base_year}"
         )
-        slide.title(title, f"{subtitle} ({unit})")
+        slide.title(title, f"{subtitle} ({unit})" + (f" · {partial}" if partial else ""))
         slide.footer(footer)
         slide.legend_row(handles, labels)
         slide.fit_axes(ax)

@@ -26,12 +26,14 @@ from .style import (
     NO_DATA,
     SIZE,
     SMALL_COUNT,
+    _area,
     _fixed_threshold,
     _mobile_threshold,
     _municipal_rows,
     _say,
     _Slide,
     _t,
+    _table_partial,
     _title_phrase,
     _unit,
     _upper_first,
@@ -123,7 +125,7 @@ def draw_fact_sheet(
         unit=unit,
         low=format_percent(row["share_ci_low"], lang),
         high=format_percent(row["share_ci_high"], lang),
-        area=region[S.MUNICIPALITY_NAME],
+        area=_area_line(table, prov, lang),
         region=format_percent(region["underserved_share"], lang),
     )
     blocks: list[tuple[str, dict[str, Any]]] = [
@@ -145,6 +147,9 @@ def draw_fact_sheet(
                 {"fontsize": SIZE["legend"] - 1, "color": CATEGORICAL[5]},
             )
         )
+    match = _match_note(results, lang)
+    if match:
+        blocks.append((match, {"fontsize": SIZE["legend"] - 1, "color": CATEGORICAL[5]}))
     if change is not None:
         from .claims import change_summary
 
@@ -323,7 +328,7 @@ def _gap_bars(ax: Axes, row: pd.Series, region: pd.Series, prov: Provenance, lan
     ax.set_ylim(y[-1] - 0.8, y[0] + 0.95)
     ax.legend(
         [Patch(facecolor=CATEGORICAL[0]), Patch(facecolor=CATEGORICAL[1])],
-        [str(row[S.MUNICIPALITY_NAME]), str(region[S.MUNICIPALITY_NAME])],
+        [str(row[S.MUNICIPALITY_NAME]), _area(region[S.MUNICIPALITY_NAME], prov, lang)],
         title=_say("gaps_title", lang, prov),
         title_fontsize=SIZE["legend"] - 1,
         fontsize=SIZE["legend"] - 2,
@@ -339,3 +344,29 @@ def _gap_bars(ax: Axes, row: pd.Series, region: pd.Series, prov: Provenance, lan
     )
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+
+
+def _area_line(table: pd.DataFrame, prov: Provenance, lang: str) -> str:
+    """Return the region's name on a fact sheet, saying when it covers only part of it."""
+    area = _area(table.loc[S.REGION_CODE, S.MUNICIPALITY_NAME], prov, lang)
+    partial = _table_partial(table, lang)
+    return f"{area} ({partial})" if partial else area
+
+
+#: Below this share of counted addresses with an offer row, a fact sheet says so.
+MATCH_NOTE_BELOW = 0.95
+
+
+def _match_note(results: Results, lang: str) -> str:
+    """Say for what share of the counted addresses the offer data had a row ("" when most)."""
+    shares = [
+        m.counted_share
+        for _, m in getattr(results, "offer_matches", ())
+        if np.isfinite(m.counted_share)
+    ]
+    if not shares or min(shares) >= MATCH_NOTE_BELOW:
+        return ""
+    share = format_percent(min(shares), lang, 0)
+    if lang == "da":
+        return f"Tilbud fundet for {share} af adresserne"
+    return f"Offers found for {share} of the addresses"

@@ -33,6 +33,7 @@ from .style import (
     SEQUENTIAL,
     SIZE,
     SMALL_COUNT,
+    _area,
     _axes,
     _municipal_rows,
     _provenance,
@@ -515,7 +516,9 @@ def _coverage_subtitle(
     rows = _municipal_rows(table)
     has, _ = _status(rows, min_households)
     area = (
-        str(table.loc[S.REGION_CODE, S.MUNICIPALITY_NAME]) if S.REGION_CODE in table.index else ""
+        _area(table.loc[S.REGION_CODE, S.MUNICIPALITY_NAME], provenance, lang)
+        if S.REGION_CODE in table.index
+        else ""
     )
     year = provenance.data_year if provenance is not None else None
     parts = [p for p in (area, str(year) if year is not None else "") if p]
@@ -532,7 +535,7 @@ def _big_caption(region: pd.Series, provenance: Provenance | None, lang: str) ->
         "big_caption",
         lang,
         provenance,
-        area=region[S.MUNICIPALITY_NAME],
+        area=_area(region[S.MUNICIPALITY_NAME], provenance, lang),
         count=format_number(float(region["underserved_households"]), lang),
         total=format_number(float(region["households"]), lang),
         low=format_percent(region["share_ci_low"], lang),
@@ -791,7 +794,7 @@ def _coverage_subtitle_from(
     present = set(classified[S.MUNICIPALITY_CODE].dropna().astype(str))
     n, k = sum(c in present for c in boundaries[S.MUNICIPALITY_CODE]), len(boundaries)
     year = provenance.data_year if provenance is not None else None
-    parts = [provenance.area_name] if provenance is not None else []
+    parts = [provenance.area(lang)] if provenance is not None else []
     parts += [str(year)] if year is not None else []
     if n < k:
         parts.append(

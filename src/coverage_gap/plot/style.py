@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
 from .. import schema as S
-from ..standards import Provenance, ServiceStandard
+from ..standards import DEFAULT_AREA_NAME, DK_100_30, Provenance, ServiceStandard
 
 SLIDE = (13.333, 7.5)  # inches: a 16:9 slide
 SLIDE_TAG = "coverage_gap-slide"
@@ -722,3 +722,41 @@ def _title_phrase(provenance: Provenance | None, lang: str) -> str:
     if provenance is None:
         return "under-served" if lang != "da" else "underforsynede"
     return standard_phrase(provenance.standard, lang)
+
+
+def _area(name: object, provenance: Provenance | None, lang: str) -> str:
+    """Return the region row's name for a figure in ``lang`` (the default translated).
+
+    >>> from coverage_gap.standards import DK_100_30
+    >>> _area("All municipalities", Provenance(DK_100_30), "da")
+    'Alle kommuner'
+    >>> _area("Region Sjælland", None, "da")
+    'Region Sjælland'
+    """
+    text = str(name)
+    if provenance is not None and text == provenance.area_name:
+        return provenance.area(lang)
+    if text == DEFAULT_AREA_NAME:
+        return Provenance(DK_100_30, area_name=text).area(lang)
+    return text
+
+
+def _partial(n: int, k: int, lang: str) -> str:
+    """Say that a region figure rests on only ``n`` of ``k`` municipalities ("" when all).
+
+    >>> _partial(4, 17, "da")
+    'kun de 4 af 17 kommuner med data'
+    >>> _partial(17, 17, "en")
+    ''
+    """
+    if n >= k:
+        return ""
+    if lang == "da":
+        return f"kun de {n} af {k} kommuner med data"
+    return f"only the {n} of {k} municipalities with data"
+
+
+def _table_partial(table: pd.DataFrame, lang: str) -> str:
+    """Return :func:`_partial` for a summary table (municipalities with households > 0)."""
+    rows = _municipal_rows(table)
+    return _partial(int((rows["households"] > 0).sum()), len(rows), lang)
