@@ -154,3 +154,27 @@ def test_the_default_area_name_is_danish_in_danish_figures():
     assert any(t.endswith(": Alle kommuner") for t in texts), texts[:3]
     assert any("kun de 1 af 2 kommuner med data" in t for t in texts)
     assert not any("All municipalities" in t for t in texts)
+
+
+def hotspot_scale(fig):
+    (image,) = [im for ax in fig.axes for im in ax.get_images()]
+    cmap = image.get_cmap()
+    return list(image.norm.boundaries), [tuple(cmap(i)) for i in range(cmap.N)]
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_hotspot_colours_mean_the_same_on_every_fact_sheet(demo, dar, lang):
+    from coverage_gap.plot.maps import _count_classes, hotspot_grid
+
+    for results, codes in ((demo, ["0253", "0259", "0340"]), (dar, ["0253", "0265", "0340"])):
+        region_top = hotspot_grid(results.households)[0].max()
+        scales = {code: hotspot_scale(sheet(results, code, lang)) for code in codes}
+        edges = _count_classes(region_top)
+        for code, (bounds, _) in scales.items():
+            assert bounds == edges, code
+        assert len({tuple(colours) for _, colours in scales.values()}) == 1
+    fig = sheet(dar, "0265", lang)  # Roskilde: at most 2–4 per cell, not the darkest colour
+    legend = fig.legends[0]
+    title = legend.get_title().get_text()
+    assert title.startswith("Underforsynede boliger" if lang == "da" else "Under-served dwellings")
+    assert [t.get_text() for t in legend.get_texts()] == ["1", "2–4"]

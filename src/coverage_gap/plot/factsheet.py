@@ -17,7 +17,7 @@ from matplotlib.transforms import Bbox
 from .. import schema as S
 from ..standards import Provenance
 from .charts import _scale, _share_axis, plot_demand
-from .maps import _draw_hotspots, _map_frame, _panel_texts, _scale_bar
+from .maps import _draw_hotspots, _map_frame, _panel_texts, _scale_bar, hotspot_grid
 from .style import (
     CATEGORICAL,
     FOOTER_TAG,
@@ -174,7 +174,11 @@ def draw_fact_sheet(
     own = results.boundaries[results.boundaries[S.MUNICIPALITY_CODE] == code]
     households = results.households
     mine = households[households[S.MUNICIPALITY_CODE] == code]
-    handles, names, _, _, land = _draw_hotspots(where, mine, own, 1000.0, [], lang)
+    # one scale for every sheet: the region's largest cell sets the classes
+    region_top = float(hotspot_grid(households, 1000.0)[0].max())
+    handles, names, _, _, land = _draw_hotspots(
+        where, mine, own, 1000.0, [], lang, scale_top=region_top
+    )
     sub = _Slide(fig)
     sub.left, sub.right, sub.top, sub.bottom = map_box.x0, map_box.x1, map_box.y1, map_box.y0
     head = fig.text(
@@ -198,7 +202,7 @@ def draw_fact_sheet(
             ncols=min(len(handles), 6),
             frameon=False,
             fontsize=SIZE["legend"] - 2,
-            title=_say("per_cell", lang, prov, phrase="").replace(" \n", " ").replace("\n", " "),
+            title=_say("per_cell_under", lang, prov),
             title_fontsize=SIZE["legend"] - 2,
             alignment="left",
             borderaxespad=0,

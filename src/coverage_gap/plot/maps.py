@@ -630,7 +630,15 @@ def _draw_hotspots(
     cell_m: float,
     no_data_codes: Sequence[str],
     lang: str,
+    *,
+    scale_top: float | None = None,
 ) -> tuple[list[Any], list[str], float, int, Any]:
+    """Draw the counts per cell; ``scale_top`` fixes the classes and their colours.
+
+    With ``scale_top`` (e.g. the region's largest cell) every map drawn with the same
+    value gives a class the same colour, whatever its own largest cell; the legend
+    lists the classes up to this map's largest cell.
+    """
     counts, extent = hotspot_grid(classified, cell_m)
     top = float(counts.max())
     layer = boundaries.set_index(S.MUNICIPALITY_CODE)
@@ -645,11 +653,13 @@ def _draw_hotspots(
     handles: list[Any] = []
     names: list[str] = []
     if top > 0:
-        edges = _count_classes(top)
+        edges = _count_classes(max(top, scale_top or 0.0))
         k = len(edges) - 1
         colours = [mpl.colormaps["YlOrRd"](0.2 + 0.8 * i / max(k - 1, 1)) for i in range(k)]
         cmap = ListedColormap(colours)
         norm = BoundaryNorm(edges, k, clip=True)
+        # the legend stops at the class of this map's largest cell
+        shown = int(np.searchsorted(edges, top, side="right"))
         ax.imshow(
             np.ma.masked_less(counts, 0.5),
             extent=extent,
@@ -658,8 +668,8 @@ def _draw_hotspots(
             interpolation="nearest",
             zorder=1,
         )
-        handles = [Patch(facecolor=c, edgecolor="#999999", linewidth=0.5) for c in colours]
-        names = _count_labels(edges, lang)
+        handles = [Patch(facecolor=c, edgecolor="#999999", linewidth=0.5) for c in colours[:shown]]
+        names = _count_labels(edges, lang)[:shown]
     geoms.boundary.plot(ax=ax, color="#555555", linewidth=0.7, zorder=2)
     ax.set_axis_off()
     cells = int((counts > 0).sum())
