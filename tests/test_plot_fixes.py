@@ -178,3 +178,22 @@ def test_hotspot_colours_mean_the_same_on_every_fact_sheet(demo, dar, lang):
     title = legend.get_title().get_text()
     assert title.startswith("Underforsynede boliger" if lang == "da" else "Under-served dwellings")
     assert [t.get_text() for t in legend.get_texts()] == ["1", "2–4"]
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_the_fact_sheet_demand_legend_lies_on_the_page(demo, lang):
+    fig = sheet(demo, "0253", lang)
+    fig.set_dpi(200)  # the report's PNGs: text grows a little faster than the page
+    fig.canvas.draw()
+    margin = 0.05 * fig.dpi
+    renderer = fig.canvas.get_renderer()
+    (legend,) = [
+        lg
+        for lg in fig.legends
+        if "serie" in " ".join(t.get_text() for t in lg.get_texts())
+        or "series" in " ".join(t.get_text() for t in lg.get_texts())
+    ]
+    joined = " ".join(" ".join(t.get_text().split()) for t in legend.get_texts())
+    assert "(dansk serie)" in joined or "(Danish series)" in joined
+    for text in legend.get_texts():
+        assert text.get_window_extent(renderer).x1 <= fig.bbox.width - margin, text.get_text()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -264,12 +263,9 @@ def draw_fact_sheet(
             color=INK,
         )
         _wrap(dtitle, box.x1 - map_box.x1 - 0.45 * dpi)
-        width_chars = max(
-            12, int((box.x1 - map_box.x1 - 0.45 * dpi) / (0.55 * (SIZE["legend"] - 3)))
-        )
         dlegend = fig.legend(
             handles_d,
-            [textwrap.fill(str(h.get_label()), width_chars) for h in handles_d],
+            [str(h.get_label()) for h in handles_d],
             loc="lower left",
             bbox_to_anchor=(slide.fx(map_box.x1 + 0.45 * dpi), slide.fy(box.y0)),
             frameon=False,
@@ -278,6 +274,10 @@ def draw_fact_sheet(
             borderpad=0,
             handlelength=1.4,
         )
+        # wrap on the measured text: the handle and its pad come before the label
+        handle_px = (1.4 + 0.8) * (SIZE["legend"] - 3) * dpi / 72
+        for label in dlegend.get_texts():
+            _wrap(label, box.x1 - map_box.x1 - 0.45 * dpi - handle_px - 2)
         trend_box = Bbox.from_extents(
             map_box.x1 + 0.45 * dpi,
             dlegend.get_window_extent().y1 + 0.15 * dpi,
