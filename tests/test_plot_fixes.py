@@ -197,3 +197,58 @@ def test_the_fact_sheet_demand_legend_lies_on_the_page(demo, lang):
     assert "(dansk serie)" in joined or "(Danish series)" in joined
     for text in legend.get_texts():
         assert text.get_window_extent(renderer).x1 <= fig.bbox.width - margin, text.get_text()
+
+
+def test_danish_words_in_danish_figures():
+    from coverage_gap.datasets.vintage import SOURCE_2025
+    from coverage_gap.plot.charts import _scenario_definition, scenario_label
+
+    assert scenario_label("central", "da") == "centralt skøn"
+    assert "vintage" not in SOURCE_2025
+    en = _scenario_definition("decaying: +14.9 % (95 % interval +6 % to +39 %)", "en")
+    assert en == "decaying: +14.9% (95% interval +6% to +39%)"
+
+
+def test_one_dwelling_is_singular(dar):
+    texts = figure_texts(
+        plot.plot_gap_ranking(dar.municipalities, ax=plot.new_axes(pyplot=False), lang="da").figure
+    )
+    assert dar.municipalities.loc["0259", "households"] == 1  # Køge
+    assert "100,0 % (1 bolig)" in texts
+    assert not any("(1 boliger)" in t for t in texts)
+    texts = figure_texts(
+        plot.plot_gap_ranking(dar.municipalities, ax=plot.new_axes(pyplot=False), lang="en").figure
+    )
+    assert "100.0% (1 dwelling)" in texts
+
+
+def test_english_percentages_have_no_space(demo):
+    ax = plot.plot_gap_map(
+        demo.municipalities, demo.boundaries, ax=plot.new_axes(pyplot=False), lang="en"
+    )
+    texts = figure_texts(ax.figure)
+    assert any("; 95% interval " in t for t in texts)
+    assert not any("95 % interval" in t for t in texts)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Hvor 10 nye master når flest husstande uden fast bredbånd ≥ 100/30 Mbit/s",
+        "Husstande uden fast bredbånd ≥ 100/30 Mbit/s, pr. kommune",
+    ],
+)
+def test_titles_keep_a_value_with_its_unit(title):
+    from coverage_gap.plot.style import _wrap
+
+    fig = plot.new_axes(pyplot=False).figure
+    for width in range(200, 900, 25):
+        text = fig.text(0, 1, title, fontsize=20)
+        _wrap(text, width)
+        lines = text.get_text().split("\n")
+        assert " ".join(lines) == title  # plain spaces again
+        for line in lines[1:]:
+            assert not line.startswith(("Mbit/s", "kommune", "100/30")), (width, lines)
+        for line in lines[:-1]:
+            assert not line.endswith(("≥", "pr.")), (width, lines)
+        text.remove()

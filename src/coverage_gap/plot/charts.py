@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -224,7 +225,7 @@ def plot_gap_ranking(
                 _t("few_value", lang).format(
                     value=format_percent(s, lang),
                     n=format_number(float(n), lang),
-                    unit=_unit(provenance, lang),
+                    unit=_unit(provenance, lang, one=float(n) == 1),
                 )
             )
         else:
@@ -844,7 +845,7 @@ def _demand_footer(rows: pd.DataFrame, lang: str, provenance: Provenance | None)
 
 def _scenario_definition(text: str, lang: str) -> str:
     if lang != "da":
-        return text
+        return re.sub(r"(\d) %", r"\1%", text)  # English percentages: "+6%", as the figures
     return (
         text.replace("constant:", "konstant:")
         .replace("decaying:", "aftagende:")

@@ -121,7 +121,7 @@ def draw_fact_sheet(
     caption = _t("sheet_counts", lang).format(
         count=format_number(float(row["underserved_households"]), lang),
         total=format_number(float(row["households"]), lang),
-        unit=unit,
+        unit=_unit(prov, lang, one=float(row["households"]) == 1),
         low=format_percent(row["share_ci_low"], lang),
         high=format_percent(row["share_ci_high"], lang),
         area=_area_line(table, prov, lang),

@@ -538,6 +538,7 @@ def _big_caption(region: pd.Series, provenance: Provenance | None, lang: str) ->
         area=_area(region[S.MUNICIPALITY_NAME], provenance, lang),
         count=format_number(float(region["underserved_households"]), lang),
         total=format_number(float(region["households"]), lang),
+        unit=_unit(provenance, lang, one=float(region["households"]) == 1),
         low=format_percent(region["share_ci_low"], lang),
         high=format_percent(region["share_ci_high"], lang),
     )

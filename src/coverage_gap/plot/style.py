@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -76,7 +77,7 @@ TEXT = {
         "comparison_title": "Share of {unit} under-served, by standard",
         "share_axis": "Share of {unit}",
         "region": "Region",
-        "interval": "95 % interval",
+        "interval": "95% interval",
         "share_bar": "Share under-served",
         "fixed_gap": "Without fixed ≥ {fixed}",
         "mobile_gap": "Without mobile ≥ {mobile}",
@@ -101,7 +102,7 @@ TEXT = {
         "claim": "Claim: {label}",
         "n_units": "{Unit}",
         "region_line": "{area}: {value}",
-        "big_caption": "{area}, {count} of {total} {unit}; 95 % interval {low}–{high}",
+        "big_caption": "{area}, {count} of {total} {unit}; 95% interval {low}–{high}",
         "coverage_note": "{n} of {k} municipalities have {unit} in the data; hatched: no data.",
         "few_note": "Fewer than {n} {unit}: {names} (dotted; uncertain).",
         "no_underserved": "No {unit} {phrase} in the data.",
@@ -122,7 +123,7 @@ TEXT = {
             "municipality. The region's figures rest on {n} of {k} municipalities."
         ),
         "sheet_share": "of the {unit} are under-served",
-        "sheet_counts": "{count} of {total} {unit}\n95 % interval {low}–{high}\n{area}: {region}",
+        "sheet_counts": "{count} of {total} {unit}\n95% interval {low}–{high}\n{area}: {region}",
         "gaps_title": "Gaps, share of the {unit}",
         "municipality": "Municipality",
         "map_title": "{Unit} {phrase}",
@@ -216,7 +217,7 @@ UNITS = {
 SCENARIO_NAMES_DA = {
     "taskforce 50 %": "taskforce: 50 % om året",
     "low": "lav",
-    "central": "central",
+    "central": "centralt skøn",
     "high": "høj",
 }
 
@@ -238,7 +239,7 @@ def _unit(provenance: Provenance | None, lang: str, *, one: bool = False) -> str
 
 
 def _say(key: str, lang: str, provenance: Provenance | None = None, **kwargs: object) -> str:
-    unit = _unit(provenance, lang)
+    unit = str(kwargs.pop("unit", None) or _unit(provenance, lang))
     return _t(key, lang).format(unit=unit, Unit=unit.capitalize(), **kwargs)
 
 
@@ -498,8 +499,31 @@ def _fig_px(fig: Figure) -> tuple[float, float]:
     return fig.bbox.width, fig.bbox.height
 
 
+#: Spaces a line never breaks at: a value and its unit, "≥" and its value, "pr. kommune".
+_GLUE = re.compile(
+    r"(?<=≥) (?=\S)|(?<=\d) (?=(?:Mbit/s|Gbit/s|dBm|GB|km|%))|(?<=\bpr\.) (?=kommune)"
+    r"|(?<=\bby) (?=municipality)|(?<=\bper) (?=municipality)"
+)
+
+
+def _glue(text: str) -> str:
+    """Join what must stay on one line with non-breaking spaces.
+
+    >>> _glue("Uden fast ≥ 100/30 Mbit/s, pr. kommune").count(chr(0xA0))
+    3
+    """
+    return _GLUE.sub("\u00a0", text)
+
+
 def _wrap(text_artist: Any, width_px: float, sep: str = " ") -> None:
-    """Wrap a text artist at ``sep`` (then at spaces) so that no line is wider than ``width_px``."""
+    """Wrap a text artist at ``sep`` (then at spaces) so that no line is wider than ``width_px``.
+
+    A unit stays with its value (:func:`_glue`); the glue is plain spaces again in the
+    text set, so the text reads as given.
+    """
+    original = text_artist.get_text()
+    restore = "\u00a0" not in original
+    text_artist.set_text(_glue(original))
 
     def fits(line: str) -> bool:
         text_artist.set_text(line)
@@ -522,7 +546,8 @@ def _wrap(text_artist: Any, width_px: float, sep: str = " ") -> None:
     for line in text_artist.get_text().split("\n"):
         for part in wrap(line, sep):
             lines.extend([part] if sep == " " or fits(part) else wrap(part, " "))
-    text_artist.set_text("\n".join(lines))
+    text = "\n".join(lines)
+    text_artist.set_text(text.replace("\u00a0", " ") if restore else text)
 
 
 class _Slide:
