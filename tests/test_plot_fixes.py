@@ -204,6 +204,7 @@ def test_danish_words_in_danish_figures():
     from coverage_gap.plot.charts import _scenario_definition, scenario_label
 
     assert scenario_label("central", "da") == "centralt skøn"
+    assert scenario_label("taskforce 50 %", "en") == "taskforce 50%"
     assert "vintage" not in SOURCE_2025
     en = _scenario_definition("decaying: +14.9 % (95 % interval +6 % to +39 %)", "en")
     assert en == "decaying: +14.9% (95% interval +6% to +39%)"

@@ -570,9 +570,11 @@ def scenario_label(name: str, lang: str = "en") -> str:
     'tilpasset aftagende vækst (dansk serie)'
     >>> scenario_label("taskforce 50 %", "da")
     'taskforce: 50 % om året'
+    >>> scenario_label("taskforce 50 %", "en")
+    'taskforce 50%'
     """
     if lang != "da":
-        return name
+        return re.sub(r"(\d) %", r"\1%", name)  # English percentages: "50%"
     if name in SCENARIO_NAMES_DA:
         return SCENARIO_NAMES_DA[name]
     if name.startswith("fitted"):
