@@ -210,15 +210,18 @@ def _offers(rng: np.random.Generator, ids: pa.Array, n: int) -> pa.Table:
     return table.take(pa.array(order))
 
 
-def _rasters(rng: np.random.Generator, land: np.ndarray, out: Path) -> list[Path]:
-    factor = int(LABEL_CELL / CELL * 2)  # land grid is 250 m; go to 100 m via 50 m steps
+def _rasters(
+    rng: np.random.Generator,
+    land: np.ndarray,
+    out: Path,
+    numbers: range = range(1, N_OPERATORS + 1),
+) -> list[Path]:
     rows = (np.arange(HEIGHT) * CELL / LABEL_CELL).astype(int)
     cols = (np.arange(WIDTH) * CELL / LABEL_CELL).astype(int)
     land100 = land[np.ix_(rows, cols)]
-    del factor
     transform = Affine(CELL, 0, X0, 0, -CELL, Y1)
     paths = []
-    for k in range(N_OPERATORS):
+    for k in numbers:
         signal = (
             -92
             + 9 * _smooth_noise(rng, (HEIGHT, WIDTH), 40)
@@ -228,7 +231,26 @@ def _rasters(rng: np.random.Generator, land: np.ndarray, out: Path) -> list[Path
         signal[~land100] = -9999.0
         holes = _smooth_noise(rng, (HEIGHT, WIDTH), 20) > 1.8  # operator has no data here
         signal[holes] = -9999.0
-        paths.append(write_signal_raster(out / f"operator_{k + 1}.tif", signal, transform, crs=CRS))
+        paths.append(write_signal_raster(out / f"operator_{k}.tif", signal, transform, crs=CRS))
+    return paths
+
+
+def operator_rasters(directory: Path, operators: int, *, seed: int = 42) -> list[Path]:
+    """Paths of ``operators`` operator rasters in ``directory``, writing the missing ones.
+
+    The first four are those of :func:`generate`; further ones (for the scaling
+    benchmark) are drawn from their own seeded stream over the same land, so that the
+    existing files and their results stay as they are. Each is a 3 MB GeoTIFF.
+    """
+    paths = [directory / f"operator_{k}.tif" for k in range(1, operators + 1)]
+    missing = [k for k in range(N_OPERATORS + 1, operators + 1) if not paths[k - 1].exists()]
+    if missing:
+        land, _, _ = _land_and_labels(np.random.default_rng(seed))  # the first draws of generate
+        for k in missing:
+            _rasters(np.random.default_rng([seed, k]), land, directory, range(k, k + 1))
+    absent = [p for p in paths if not p.exists()]
+    if absent:
+        raise FileNotFoundError(f"no operator raster {absent[0]}: run generate() first")
     return paths
 
 

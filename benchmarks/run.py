@@ -22,7 +22,8 @@ with ``/usr/bin/time`` (wall time and peak RSS):
 It prints each contender's time and peak memory and whether the tables are identical;
 the last line is machine-readable::
 
-    n=<N> coverage_gap_s=<t> careful_s=<t> careful_ratio=<careful/cg> peak_rss_mb=<m>
+    n=<N> coverage_gap_s=<t> careful_s=<t> careful_ratio=<careful/cg> coverage_gap_cpu_s=<t>
+    careful_cpu_s=<t> peak_rss_mb=<m>
     careful_rss_mb=<m> usual_s=<t> ratio=<usual/cg> identical=<true|false>
 
 (on one line).
@@ -313,11 +314,15 @@ WORKERS = {
 }
 
 
-def _timed(command: list[str]) -> tuple[float, float, str]:
-    """Run a whole process; return its wall seconds, peak RSS (MB) and stdout."""
+def _timed(command: list[str]) -> tuple[float, float, str, float]:
+    """Run a whole process; return its wall seconds, peak RSS (MB), stdout and CPU seconds.
+
+    CPU seconds (user + sys of the process and its children) are steadier than wall time
+    on a shared machine; wall time is what a user waits.
+    """
     with tempfile.NamedTemporaryFile("r", suffix=".time") as stats:
         proc = subprocess.run(
-            ["/usr/bin/time", "-o", stats.name, "-f", "%e %M", *command],
+            ["/usr/bin/time", "-o", stats.name, "-f", "%e %M %U %S", *command],
             capture_output=True,
             text=True,
             check=False,
@@ -325,21 +330,21 @@ def _timed(command: list[str]) -> tuple[float, float, str]:
         if proc.returncode != 0:
             sys.stderr.write(proc.stdout + proc.stderr)
             raise SystemExit(f"{command[:3]} failed")
-        seconds, kb = Path(stats.name).read_text().split()[-2:]
-    return float(seconds), int(kb) / 1024, proc.stdout
+        seconds, kb, user, system = Path(stats.name).read_text().split()[-4:]
+    return float(seconds), int(kb) / 1024, proc.stdout, float(user) + float(system)
 
 
 def _spawn(name: str, data: Path, out: Path) -> dict:
     command = [sys.executable, __file__, "--worker", name, "--data", str(data), "--out", str(out)]
-    seconds, rss, stdout = _timed(command)
+    seconds, rss, stdout, cpu = _timed(command)
     report = json.loads(stdout.strip().splitlines()[-1])
-    return {**report, "process_s": seconds, "process_rss_mb": rss}
+    return {**report, "process_s": seconds, "process_rss_mb": rss, "cpu_s": cpu}
 
 
 def _coverage_gap(config: Path, out: Path) -> dict:
     command = [sys.executable, "-m", "coverage_gap", "run", str(config), "--out", str(out)]
-    seconds, rss, _ = _timed(command)
-    return {"process_s": seconds, "process_rss_mb": rss}
+    seconds, rss, _, cpu = _timed(command)
+    return {"process_s": seconds, "process_rss_mb": rss, "cpu_s": cpu}
 
 
 def _compare(out: Path, name: str) -> bool:
@@ -382,13 +387,14 @@ def main() -> None:
         out = Path(tmp)
         ours = _coverage_gap(config, out / "cg")
         print(
-            f"coverage-gap run, whole process: {ours['process_s']:.2f} s, "
-            f"peak RSS {ours['process_rss_mb']:.0f} MB"
+            f"coverage-gap run, whole process: {ours['process_s']:.2f} s "
+            f"(CPU {ours['cpu_s']:.2f} s), peak RSS {ours['process_rss_mb']:.0f} MB"
         )
         careful = _spawn("careful", data, out)
         careful_identical = _compare(out, "careful.csv")
         print(
-            f"careful analyst, whole process: {careful['process_s']:.2f} s, peak RSS "
+            f"careful analyst, whole process: {careful['process_s']:.2f} s "
+            f"(CPU {careful['cpu_s']:.2f} s), peak RSS "
             f"{careful['process_rss_mb']:.0f} MB, same table: {careful_identical}"
         )
         for stage, seconds in careful["stages"].items():
@@ -422,7 +428,8 @@ def main() -> None:
     identical = str(careful_identical and usual_identical).lower()
     print(
         f"n={args.n} coverage_gap_s={ours['process_s']:.2f} careful_s={careful['process_s']:.2f} "
-        f"careful_ratio={careful_ratio:.1f} peak_rss_mb={ours['process_rss_mb']:.0f} "
+        f"careful_ratio={careful_ratio:.1f} coverage_gap_cpu_s={ours['cpu_s']:.2f} "
+        f"careful_cpu_s={careful['cpu_s']:.2f} peak_rss_mb={ours['process_rss_mb']:.0f} "
         f"careful_rss_mb={careful['process_rss_mb']:.0f} usual_s={usual['process_s']:.2f} "
         f"ratio={ratio:.1f} identical={identical}"
     )

@@ -481,6 +481,21 @@ def _fetch(args: argparse.Namespace, *, progress: bool) -> int:
     return EXIT_OK
 
 
+def _release_arrow_memory() -> None:
+    """Let Arrow hand freed memory back to the system (the command owns the process).
+
+    Arrow's default allocator (mimalloc) keeps freed pages for reuse, which at 4 M
+    addresses holds 300 MB more at the run's peak for no gain in time. The variable
+    ``ARROW_DEFAULT_MEMORY_POOL``, when set, still decides.
+    """
+    import os
+
+    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+        import pyarrow as pa
+
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``coverage-gap`` command; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -493,6 +508,7 @@ def main(argv: list[str] | None = None) -> int:
     progress = not (getattr(args, "no_progress", False) or args.quiet)
     try:
         if args.command == "run":
+            _release_arrow_memory()
             return _run(
                 args.config,
                 args.out,

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -1573,19 +1573,21 @@ def deck_bytes(
     if claim_check is not None:
         check = claim_check
         extra["claim_curve"] = (
-            lambda: plot.plot_claim_curve(check, ax=slide_axes(), lang=lang).figure,
+            lambda: plot.root_figure(plot.plot_claim_curve(check, ax=slide_axes(), lang=lang)),
             lambda: [_say("notes_claim", lang, verdict=check.verdict(lang)), *check.notes],
             f"coverage_gap.plot.plot_claim_curve(check, lang={lang!r})",
         )
     if change is not None:
         flows = change.municipalities
         extra["change_waterfall"] = (
-            lambda: plot.plot_change_waterfall(flows, ax=slide_axes(), lang=lang).figure,
+            lambda: plot.root_figure(plot.plot_change_waterfall(flows, ax=slide_axes(), lang=lang)),
             lambda: [story.change_line(flows, S.REGION_CODE)],
             f"coverage_gap.plot.plot_change_waterfall(change.municipalities, lang={lang!r})",
         )
         extra["change_by_municipality"] = (
-            lambda: plot.plot_change_by_municipality(flows, ax=slide_axes(), lang=lang).figure,
+            lambda: plot.root_figure(
+                plot.plot_change_by_municipality(flows, ax=slide_axes(), lang=lang)
+            ),
             lambda: [story.change_line(flows, code) for code in [*story.rows.index, S.REGION_CODE]],
             f"coverage_gap.plot.plot_change_by_municipality(change.municipalities, lang={lang!r})",
         )
@@ -1606,7 +1608,7 @@ def deck_bytes(
         if name in extra:
             draw, lines_of, call = extra[name]
             fig = draw()
-            deck.picture_slide(cast("Figure", fig), story.notes(lines_of(), figure=call))
+            deck.picture_slide(fig, story.notes(lines_of(), figure=call))
         elif name in charts:
             fig = charts[name]()
             call = f"coverage_gap.report.report_charts(results, lang={lang!r})[{name!r}]()"
@@ -1664,11 +1666,11 @@ def deck_bytes(
     if manifest is not None:
         from .io._common import sha256
 
-        check = _say("manifest_sha", lang, sha=sha256(Path(manifest)))
+        manifest_line: str | None = _say("manifest_sha", lang, sha=sha256(Path(manifest)))
     elif in_output_set:
-        check = _say("manifest_beside", lang)
+        manifest_line = _say("manifest_beside", lang)
     else:
-        check = None
+        manifest_line = None
     entries = [
         (_say("definition", lang), plot_definition(prov, lang)),
         (_say("rule", lang), _minus(prov.standard.describe(lang))),
@@ -1679,8 +1681,8 @@ def deck_bytes(
         (_say("reconciliation", lang), _reconciliation_text(results, lang)),
         (_say("inputs", lang), "; ".join(_input_lines(results, lang))),
     ]
-    if check is not None:
-        entries.append((_say("manifest", lang), check))
+    if manifest_line is not None:
+        entries.append((_say("manifest", lang), manifest_line))
     entries.append(("", _say("made_with", lang, version=version)))
     paragraphs = [Paragraph(text, label=label) for label, text in entries]
     rec = results.reconciliation
@@ -1693,8 +1695,8 @@ def deck_bytes(
         _say("notes_reconciliation", lang, unit=unit, rows=rec_rows),
         _say("notes_inputs", lang, files="; ".join(_input_lines(results, lang, limit=1000))),
     ]
-    if check is not None:
-        notes_lines.append(check)
+    if manifest_line is not None:
+        notes_lines.append(manifest_line)
     deck.text_slide(_say("sources_title", lang), paragraphs, story.notes(notes_lines), max_pt=18)
 
     # check, then write with fixed metadata --------------------------------------------

@@ -232,19 +232,7 @@ def run(config: RunConfig, *, progress: bool = False, keep_evidence: bool = Fals
         offers["mobile"].append((source, read.mobile_offers, 0.0))
     del read
     raster_specs = [spec for spec in config.mobile if spec.kind == "raster"]
-    for spec in (*config.fixed, *config.mobile):
-        if spec.kind == "raster":
-            continue
-        data = _read(spec, problems, working_crs=crs)
-        if data is None:
-            continue
-        for what, table in (("fixed", data.fixed_offers), ("mobile", data.mobile_offers)):
-            if table is not None:
-                table, found = validate_offers(table, source=str(spec.path), what=what)
-                problems.extend(found)
-                offers[what].append((str(spec.path), table, config.checks.min_offer_match_share))
-        if data.areas is not None:
-            areas[spec.section].append(data.areas)
+    _read_offer_layers(config, problems, offers, areas)
     clock.lap("read and validate offers and polygons")
     for spec in raster_specs:
         try:
@@ -434,6 +422,32 @@ def _counted_by(
             )
         )
     return households
+
+
+def _read_offer_layers(
+    config: RunConfig,
+    problems: ProblemLog,
+    offers: dict[str, list[tuple[str, pd.DataFrame, float]]],
+    areas: dict[str, list[gpd.GeoDataFrame]],
+) -> None:
+    """Read and validate the offer tables and coverage polygons into ``offers``/``areas``.
+
+    A function of its own so that nothing but ``offers`` keeps the tables (millions of
+    text ids) alive: the run drops them once they are matched to the households.
+    """
+    for spec in (*config.fixed, *config.mobile):
+        if spec.kind == "raster":
+            continue
+        data = _read(spec, problems, working_crs=config.working_crs)
+        if data is None:
+            continue
+        for what, table in (("fixed", data.fixed_offers), ("mobile", data.mobile_offers)):
+            if table is not None:
+                table, found = validate_offers(table, source=str(spec.path), what=what)
+                problems.extend(found)
+                offers[what].append((str(spec.path), table, config.checks.min_offer_match_share))
+        if data.areas is not None:
+            areas[spec.section].append(data.areas)
 
 
 def check_some_counted(

@@ -126,6 +126,7 @@ def read_offers(
     if p.suffix.lower() in PARQUET_SUFFIXES:
         table, _ = read_parquet(p, columns=needed, categorical=[technology] if technology else [])
         frame = arrow_to_pandas(table)
+        del table  # the ids are shared with the frame; the speeds' Arrow copies can go
     elif p.suffix.lower() in VECTOR_SUFFIXES:
         with reading(source, "vector file"):
             require_columns(
@@ -148,7 +149,10 @@ def read_offers(
 
     ids = address_key(frame, id)
     if pairs is None:
-        out = pd.DataFrame({S.ADDRESS_ID: ids, S.DOWN: speeds(download), S.UP: speeds(upload)})
+        # copy=False: the parsed speeds are new arrays already (no second copy of 2 x 7 M).
+        out = pd.DataFrame(
+            {S.ADDRESS_ID: ids, S.DOWN: speeds(download), S.UP: speeds(upload)}, copy=False
+        )
         if technology:
             out[S.TECHNOLOGY] = frame[technology].astype("category")
     else:

@@ -374,7 +374,8 @@ def _draw_rings(
                 zorder=5,
             )
         artist = ax.text(
-            *xy,
+            float(xy[0]),
+            float(xy[1]),
             text,
             ha="center",
             va="center",
