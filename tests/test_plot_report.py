@@ -215,7 +215,7 @@ def test_demand_chart(demo):
     assert labels == [
         "taskforce: 50 % om året",
         "tilpasset aftagende vækst (dansk serie)",
-        "central",
+        "centralt skøn",
     ]
     assert ax.get_xlabel() == "År" and ax.get_ylabel() == "mio. GB pr. måned"  # 4,000 x 40 GB
     (busy,) = ax.child_axes

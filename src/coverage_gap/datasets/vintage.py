@@ -27,7 +27,7 @@ from ..io.raster import write_signal_raster
 from .demo import CRS, DEMO_SOURCE, RURALITY, DemoData
 
 YEAR = 2025
-SOURCE_2025 = "synthetic demo data, 2025 vintage (coverage_gap demo generator)"
+SOURCE_2025 = "synthetic demo data, 2025 data (coverage_gap demo generator)"
 #: Share of 2026's fibre offers that did not exist in 2025, for rural and town addresses.
 ROLLOUT = {"rural": 0.2, "town": 0.02}
 #: Share of 2026's cable-TV offers that were 500/20 Mbit/s in 2025.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +36,12 @@ from .style import (
     SIZE,
     SMALL_COUNT,
     UNITS,
+    _area,
     _axes,
     _denominator,
     _fixed_threshold,
     _mobile_threshold,
+    _partial,
     _provenance,
     _say,
     _Slide,
@@ -199,7 +202,7 @@ def plot_gap_ranking(
     if np.isfinite(region):
         ax.axvline(region, color=CATEGORICAL[1], linewidth=2.5, zorder=4)
         handles.append(Line2D([], [], color=CATEGORICAL[1], linewidth=2.5))
-        area = table.loc[S.REGION_CODE, S.MUNICIPALITY_NAME]
+        area = _area(table.loc[S.REGION_CODE, S.MUNICIPALITY_NAME], provenance, lang)
         labels.append(_t("region_line", lang).format(area=area, value=format_percent(region, lang)))
     if reference is not None:
         label = reference_label or _claim_label(reference, lang)
@@ -222,7 +225,7 @@ def plot_gap_ranking(
                 _t("few_value", lang).format(
                     value=format_percent(s, lang),
                     n=format_number(float(n), lang),
-                    unit=_unit(provenance, lang),
+                    unit=_unit(provenance, lang, one=float(n) == 1),
                 )
             )
         else:
@@ -567,9 +570,11 @@ def scenario_label(name: str, lang: str = "en") -> str:
     'tilpasset aftagende vækst (dansk serie)'
     >>> scenario_label("taskforce 50 %", "da")
     'taskforce: 50 % om året'
+    >>> scenario_label("taskforce 50 %", "en")
+    'taskforce 50%'
     """
     if lang != "da":
-        return name
+        return re.sub(r"(\d) %", r"\1%", name)  # English percentages: "50%"
     if name in SCENARIO_NAMES_DA:
         return SCENARIO_NAMES_DA[name]
     if name.startswith("fitted"):
@@ -765,10 +770,17 @@ def plot_demand(
         else UNITS[str(rows["denominator"].iloc[0])][lang == "da"][0]
     )
     area = (
-        str(provenance.area_name)
+        provenance.area(lang)
         if provenance is not None and municipality == S.REGION_CODE
         else municipality
     )
+    partial = ""
+    if municipality == S.REGION_CODE:
+        # the region row sums only the municipalities with households in the data
+        first = projection[projection["year"] == projection["year"].min()]
+        local = first[first[S.MUNICIPALITY_CODE] != S.REGION_CODE]
+        base = local.groupby(S.MUNICIPALITY_CODE)["demand_gb_month"].max()
+        partial = _partial(int((base > 0).sum()), len(base), lang)
     title = _t("demand_title", lang).format(area=area)
     footer = _demand_footer(rows, lang, provenance)
     if slide_mode:
@@ -781,7 +793,7 @@ def plot_demand(
             else f"{format_number(float(wide.iloc[0].max()) / scale, lang, 1)} "
             f"{words[scale]}GB per month in {base_year}"
         )
-        slide.title(title, f"{subtitle} ({unit})")
+        slide.title(title, f"{subtitle} ({unit})" + (f" · {partial}" if partial else ""))
         slide.footer(footer)
         slide.legend_row(handles, labels)
         slide.fit_axes(ax)
@@ -835,7 +847,7 @@ def _demand_footer(rows: pd.DataFrame, lang: str, provenance: Provenance | None)
 
 def _scenario_definition(text: str, lang: str) -> str:
     if lang != "da":
-        return text
+        return re.sub(r"(\d) %", r"\1%", text)  # English percentages: "+6%", as the figures
     return (
         text.replace("constant:", "konstant:")
         .replace("decaying:", "aftagende:")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,7 +16,7 @@ from matplotlib.transforms import Bbox
 from .. import schema as S
 from ..standards import Provenance
 from .charts import _scale, _share_axis, plot_demand
-from .maps import _draw_hotspots, _map_frame, _panel_texts, _scale_bar
+from .maps import _draw_hotspots, _map_frame, _panel_texts, _scale_bar, hotspot_grid
 from .style import (
     CATEGORICAL,
     FOOTER_TAG,
@@ -26,12 +25,14 @@ from .style import (
     NO_DATA,
     SIZE,
     SMALL_COUNT,
+    _area,
     _fixed_threshold,
     _mobile_threshold,
     _municipal_rows,
     _say,
     _Slide,
     _t,
+    _table_partial,
     _title_phrase,
     _unit,
     _upper_first,
@@ -120,10 +121,10 @@ def draw_fact_sheet(
     caption = _t("sheet_counts", lang).format(
         count=format_number(float(row["underserved_households"]), lang),
         total=format_number(float(row["households"]), lang),
-        unit=unit,
+        unit=_unit(prov, lang, one=float(row["households"]) == 1),
         low=format_percent(row["share_ci_low"], lang),
         high=format_percent(row["share_ci_high"], lang),
-        area=region[S.MUNICIPALITY_NAME],
+        area=_area_line(table, prov, lang),
         region=format_percent(region["underserved_share"], lang),
     )
     blocks: list[tuple[str, dict[str, Any]]] = [
@@ -145,6 +146,9 @@ def draw_fact_sheet(
                 {"fontsize": SIZE["legend"] - 1, "color": CATEGORICAL[5]},
             )
         )
+    match = _match_note(results, lang)
+    if match:
+        blocks.append((match, {"fontsize": SIZE["legend"] - 1, "color": CATEGORICAL[5]}))
     if change is not None:
         from .claims import change_summary
 
@@ -169,7 +173,11 @@ def draw_fact_sheet(
     own = results.boundaries[results.boundaries[S.MUNICIPALITY_CODE] == code]
     households = results.households
     mine = households[households[S.MUNICIPALITY_CODE] == code]
-    handles, names, _, _, land = _draw_hotspots(where, mine, own, 1000.0, [], lang)
+    # one scale for every sheet: the region's largest cell sets the classes
+    region_top = float(hotspot_grid(households, 1000.0)[0].max())
+    handles, names, _, _, land = _draw_hotspots(
+        where, mine, own, 1000.0, [], lang, scale_top=region_top
+    )
     sub = _Slide(fig)
     sub.left, sub.right, sub.top, sub.bottom = map_box.x0, map_box.x1, map_box.y1, map_box.y0
     head = fig.text(
@@ -193,7 +201,7 @@ def draw_fact_sheet(
             ncols=min(len(handles), 6),
             frameon=False,
             fontsize=SIZE["legend"] - 2,
-            title=_say("per_cell", lang, prov, phrase="").replace(" \n", " ").replace("\n", " "),
+            title=_say("per_cell_under", lang, prov),
             title_fontsize=SIZE["legend"] - 2,
             alignment="left",
             borderaxespad=0,
@@ -255,12 +263,9 @@ def draw_fact_sheet(
             color=INK,
         )
         _wrap(dtitle, box.x1 - map_box.x1 - 0.45 * dpi)
-        width_chars = max(
-            12, int((box.x1 - map_box.x1 - 0.45 * dpi) / (0.55 * (SIZE["legend"] - 3)))
-        )
         dlegend = fig.legend(
             handles_d,
-            [textwrap.fill(str(h.get_label()), width_chars) for h in handles_d],
+            [str(h.get_label()) for h in handles_d],
             loc="lower left",
             bbox_to_anchor=(slide.fx(map_box.x1 + 0.45 * dpi), slide.fy(box.y0)),
             frameon=False,
@@ -269,6 +274,10 @@ def draw_fact_sheet(
             borderpad=0,
             handlelength=1.4,
         )
+        # wrap on the measured text: the handle and its pad come before the label
+        handle_px = (1.4 + 0.8) * (SIZE["legend"] - 3) * dpi / 72
+        for label in dlegend.get_texts():
+            _wrap(label, box.x1 - map_box.x1 - 0.45 * dpi - handle_px - 2)
         trend_box = Bbox.from_extents(
             map_box.x1 + 0.45 * dpi,
             dlegend.get_window_extent().y1 + 0.15 * dpi,
@@ -323,7 +332,7 @@ def _gap_bars(ax: Axes, row: pd.Series, region: pd.Series, prov: Provenance, lan
     ax.set_ylim(y[-1] - 0.8, y[0] + 0.95)
     ax.legend(
         [Patch(facecolor=CATEGORICAL[0]), Patch(facecolor=CATEGORICAL[1])],
-        [str(row[S.MUNICIPALITY_NAME]), str(region[S.MUNICIPALITY_NAME])],
+        [str(row[S.MUNICIPALITY_NAME]), _area(region[S.MUNICIPALITY_NAME], prov, lang)],
         title=_say("gaps_title", lang, prov),
         title_fontsize=SIZE["legend"] - 1,
         fontsize=SIZE["legend"] - 2,
@@ -339,3 +348,29 @@ def _gap_bars(ax: Axes, row: pd.Series, region: pd.Series, prov: Provenance, lan
     )
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+
+
+def _area_line(table: pd.DataFrame, prov: Provenance, lang: str) -> str:
+    """Return the region's name on a fact sheet, saying when it covers only part of it."""
+    area = _area(table.loc[S.REGION_CODE, S.MUNICIPALITY_NAME], prov, lang)
+    partial = _table_partial(table, lang)
+    return f"{area} ({partial})" if partial else area
+
+
+#: Below this share of counted addresses with an offer row, a fact sheet says so.
+MATCH_NOTE_BELOW = 0.95
+
+
+def _match_note(results: Results, lang: str) -> str:
+    """Say for what share of the counted addresses the offer data had a row ("" when most)."""
+    shares = [
+        m.counted_share
+        for _, m in getattr(results, "offer_matches", ())
+        if np.isfinite(m.counted_share)
+    ]
+    if not shares or min(shares) >= MATCH_NOTE_BELOW:
+        return ""
+    share = format_percent(min(shares), lang, 0)
+    if lang == "da":
+        return f"Tilbud fundet for {share} af adresserne"
+    return f"Offers found for {share} of the addresses"

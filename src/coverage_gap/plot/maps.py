@@ -33,6 +33,7 @@ from .style import (
     SEQUENTIAL,
     SIZE,
     SMALL_COUNT,
+    _area,
     _axes,
     _municipal_rows,
     _provenance,
@@ -129,6 +130,14 @@ def _scale_bar(ax: Axes, land: Any, obstacles: list[Bbox], lang: str) -> None:
         zorder=6,
     )
     obstacles.append(box)
+
+
+#: Largest share of a label's box allowed on a neighbour's land without a leader line.
+NEIGHBOUR_SHARE = 0.2
+#: Shortest leader line (inches) for a label that sits on a neighbour's land.
+LEADER_MIN = 0.12
+#: ``gid`` of the leader lines drawn by the map labels (tests find them by it).
+LEADER_GID = "map-label-leader"
 
 
 def _place_labels(
@@ -232,15 +241,23 @@ def _place_labels(
         ex = np.clip(anchor[0], x0[idx], x1[idx])
         ey = np.clip(anchor[1], y0[idx], y1[idx])
         reach = np.hypot(ex - anchor[0], ey - anchor[1])
-        needs = reach >= 3
+        foreign = np.maximum(over - own, 0.0)
+        # A reader matches a label to the fill under it: a box mostly on a neighbour's
+        # land must be tied to its own polygon by a leader line long enough to see.
+        on_neighbour = foreign > NEIGHBOUR_SHARE
+        needs = (reach >= 3) | on_neighbour
+        allowed = ~on_neighbour | (reach >= LEADER_MIN * dpi)
         cost = (
-            1.5 * np.maximum(over - own, 0.0)  # on a neighbour's land
+            4.0 * foreign  # on a neighbour's land
             + 1.5 * reach / dpi
             + 0.4 * needs
             + 0.2 * (1 - own) * (1 - over)  # over the sea: cheap, not free
         )
+        cost = np.where(allowed, cost, np.inf)
         chosen = None
         for k in np.argsort(cost, kind="stable"):
+            if not np.isfinite(cost[k]):
+                break
             leader = shapely.LineString([anchor, (ex[k], ey[k])]) if needs[k] else None
             if leader is not None and (
                 any(leader.intersects(shapely.box(*b.extents)) for b in placed)
@@ -267,6 +284,7 @@ def _place_labels(
                 color=GREY,
                 linewidth=0.8,
                 zorder=6.5,
+                gid=LEADER_GID,
             )
             ax.plot(*artist.xy, "o", color=GREY, markersize=2.5, zorder=6.5)
             leaders.append(leader)
@@ -498,7 +516,9 @@ def _coverage_subtitle(
     rows = _municipal_rows(table)
     has, _ = _status(rows, min_households)
     area = (
-        str(table.loc[S.REGION_CODE, S.MUNICIPALITY_NAME]) if S.REGION_CODE in table.index else ""
+        _area(table.loc[S.REGION_CODE, S.MUNICIPALITY_NAME], provenance, lang)
+        if S.REGION_CODE in table.index
+        else ""
     )
     year = provenance.data_year if provenance is not None else None
     parts = [p for p in (area, str(year) if year is not None else "") if p]
@@ -515,9 +535,10 @@ def _big_caption(region: pd.Series, provenance: Provenance | None, lang: str) ->
         "big_caption",
         lang,
         provenance,
-        area=region[S.MUNICIPALITY_NAME],
+        area=_area(region[S.MUNICIPALITY_NAME], provenance, lang),
         count=format_number(float(region["underserved_households"]), lang),
         total=format_number(float(region["households"]), lang),
+        unit=_unit(provenance, lang, one=float(region["households"]) == 1),
         low=format_percent(region["share_ci_low"], lang),
         high=format_percent(region["share_ci_high"], lang),
     )
@@ -610,7 +631,15 @@ def _draw_hotspots(
     cell_m: float,
     no_data_codes: Sequence[str],
     lang: str,
+    *,
+    scale_top: float | None = None,
 ) -> tuple[list[Any], list[str], float, int, Any]:
+    """Draw the counts per cell; ``scale_top`` fixes the classes and their colours.
+
+    With ``scale_top`` (e.g. the region's largest cell) every map drawn with the same
+    value gives a class the same colour, whatever its own largest cell; the legend
+    lists the classes up to this map's largest cell.
+    """
     counts, extent = hotspot_grid(classified, cell_m)
     top = float(counts.max())
     layer = boundaries.set_index(S.MUNICIPALITY_CODE)
@@ -625,11 +654,13 @@ def _draw_hotspots(
     handles: list[Any] = []
     names: list[str] = []
     if top > 0:
-        edges = _count_classes(top)
+        edges = _count_classes(max(top, scale_top or 0.0))
         k = len(edges) - 1
         colours = [mpl.colormaps["YlOrRd"](0.2 + 0.8 * i / max(k - 1, 1)) for i in range(k)]
         cmap = ListedColormap(colours)
         norm = BoundaryNorm(edges, k, clip=True)
+        # the legend stops at the class of this map's largest cell
+        shown = int(np.searchsorted(edges, top, side="right"))
         ax.imshow(
             np.ma.masked_less(counts, 0.5),
             extent=extent,
@@ -638,8 +669,8 @@ def _draw_hotspots(
             interpolation="nearest",
             zorder=1,
         )
-        handles = [Patch(facecolor=c, edgecolor="#999999", linewidth=0.5) for c in colours]
-        names = _count_labels(edges, lang)
+        handles = [Patch(facecolor=c, edgecolor="#999999", linewidth=0.5) for c in colours[:shown]]
+        names = _count_labels(edges, lang)[:shown]
     geoms.boundary.plot(ax=ax, color="#555555", linewidth=0.7, zorder=2)
     ax.set_axis_off()
     cells = int((counts > 0).sum())
@@ -774,7 +805,7 @@ def _coverage_subtitle_from(
     present = set(classified[S.MUNICIPALITY_CODE].dropna().astype(str))
     n, k = sum(c in present for c in boundaries[S.MUNICIPALITY_CODE]), len(boundaries)
     year = provenance.data_year if provenance is not None else None
-    parts = [provenance.area_name] if provenance is not None else []
+    parts = [provenance.area(lang)] if provenance is not None else []
     parts += [str(year)] if year is not None else []
     if n < k:
         parts.append(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
 from .. import schema as S
-from ..standards import Provenance, ServiceStandard
+from ..standards import DEFAULT_AREA_NAME, DK_100_30, Provenance, ServiceStandard
 
 SLIDE = (13.333, 7.5)  # inches: a 16:9 slide
 SLIDE_TAG = "coverage_gap-slide"
@@ -76,7 +77,7 @@ TEXT = {
         "comparison_title": "Share of {unit} under-served, by standard",
         "share_axis": "Share of {unit}",
         "region": "Region",
-        "interval": "95 % interval",
+        "interval": "95% interval",
         "share_bar": "Share under-served",
         "fixed_gap": "Without fixed ≥ {fixed}",
         "mobile_gap": "Without mobile ≥ {mobile}",
@@ -84,6 +85,7 @@ TEXT = {
         "fixed_but_mobile": "No fixed ≥ {fixed}, but mobile ≥ {mobile}",
         "mobile_but_fixed": "No mobile ≥ {mobile}, but fixed ≥ {fixed}",
         "per_cell": "{Unit} {phrase}\nper 1 km² cell",
+        "per_cell_under": "Under-served {unit} per 1 km² cell (same colours on every sheet)",
         "per_cell_m": "{Unit} {phrase}\nper {cell} m cell",
         "demand_axis": "{scale}GB per month",
         "busy_axis": "Busy hour, {scale}bit/s",
@@ -100,7 +102,7 @@ TEXT = {
         "claim": "Claim: {label}",
         "n_units": "{Unit}",
         "region_line": "{area}: {value}",
-        "big_caption": "{area}, {count} of {total} {unit}; 95 % interval {low}–{high}",
+        "big_caption": "{area}, {count} of {total} {unit}; 95% interval {low}–{high}",
         "coverage_note": "{n} of {k} municipalities have {unit} in the data; hatched: no data.",
         "few_note": "Fewer than {n} {unit}: {names} (dotted; uncertain).",
         "no_underserved": "No {unit} {phrase} in the data.",
@@ -121,7 +123,7 @@ TEXT = {
             "municipality. The region's figures rest on {n} of {k} municipalities."
         ),
         "sheet_share": "of the {unit} are under-served",
-        "sheet_counts": "{count} of {total} {unit}\n95 % interval {low}–{high}\n{area}: {region}",
+        "sheet_counts": "{count} of {total} {unit}\n95% interval {low}–{high}\n{area}: {region}",
         "gaps_title": "Gaps, share of the {unit}",
         "municipality": "Municipality",
         "map_title": "{Unit} {phrase}",
@@ -152,6 +154,7 @@ TEXT = {
         "fixed_but_mobile": "Ingen fast ≥ {fixed}, men mobil ≥ {mobile}",
         "mobile_but_fixed": "Ingen mobil ≥ {mobile}, men fast ≥ {fixed}",
         "per_cell": "{Unit} {phrase}\npr. celle på 1 km²",
+        "per_cell_under": "Underforsynede {unit} pr. celle på 1 km² (samme farver på alle ark)",
         "per_cell_m": "{Unit} {phrase}\npr. celle på {cell} m",
         "demand_axis": "{scale}GB pr. måned",
         "busy_axis": "Travleste time, {scale}bit/s",
@@ -214,7 +217,7 @@ UNITS = {
 SCENARIO_NAMES_DA = {
     "taskforce 50 %": "taskforce: 50 % om året",
     "low": "lav",
-    "central": "central",
+    "central": "centralt skøn",
     "high": "høj",
 }
 
@@ -236,7 +239,7 @@ def _unit(provenance: Provenance | None, lang: str, *, one: bool = False) -> str
 
 
 def _say(key: str, lang: str, provenance: Provenance | None = None, **kwargs: object) -> str:
-    unit = _unit(provenance, lang)
+    unit = str(kwargs.pop("unit", None) or _unit(provenance, lang))
     return _t(key, lang).format(unit=unit, Unit=unit.capitalize(), **kwargs)
 
 
@@ -496,8 +499,31 @@ def _fig_px(fig: Figure) -> tuple[float, float]:
     return fig.bbox.width, fig.bbox.height
 
 
+#: Spaces a line never breaks at: a value and its unit, "≥" and its value, "pr. kommune".
+_GLUE = re.compile(
+    r"(?<=≥) (?=\S)|(?<=\d) (?=(?:Mbit/s|Gbit/s|dBm|GB|km|%))|(?<=\bpr\.) (?=kommune)"
+    r"|(?<=\bby) (?=municipality)|(?<=\bper) (?=municipality)"
+)
+
+
+def _glue(text: str) -> str:
+    """Join what must stay on one line with non-breaking spaces.
+
+    >>> _glue("Uden fast ≥ 100/30 Mbit/s, pr. kommune").count(chr(0xA0))
+    3
+    """
+    return _GLUE.sub("\u00a0", text)
+
+
 def _wrap(text_artist: Any, width_px: float, sep: str = " ") -> None:
-    """Wrap a text artist at ``sep`` (then at spaces) so that no line is wider than ``width_px``."""
+    """Wrap a text artist at ``sep`` (then at spaces) so that no line is wider than ``width_px``.
+
+    A unit stays with its value (:func:`_glue`); the glue is plain spaces again in the
+    text set, so the text reads as given.
+    """
+    original = text_artist.get_text()
+    restore = "\u00a0" not in original
+    text_artist.set_text(_glue(original))
 
     def fits(line: str) -> bool:
         text_artist.set_text(line)
@@ -520,7 +546,8 @@ def _wrap(text_artist: Any, width_px: float, sep: str = " ") -> None:
     for line in text_artist.get_text().split("\n"):
         for part in wrap(line, sep):
             lines.extend([part] if sep == " " or fits(part) else wrap(part, " "))
-    text_artist.set_text("\n".join(lines))
+    text = "\n".join(lines)
+    text_artist.set_text(text.replace("\u00a0", " ") if restore else text)
 
 
 class _Slide:
@@ -722,3 +749,41 @@ def _title_phrase(provenance: Provenance | None, lang: str) -> str:
     if provenance is None:
         return "under-served" if lang != "da" else "underforsynede"
     return standard_phrase(provenance.standard, lang)
+
+
+def _area(name: object, provenance: Provenance | None, lang: str) -> str:
+    """Return the region row's name for a figure in ``lang`` (the default translated).
+
+    >>> from coverage_gap.standards import DK_100_30
+    >>> _area("All municipalities", Provenance(DK_100_30), "da")
+    'Alle kommuner'
+    >>> _area("Region Sjælland", None, "da")
+    'Region Sjælland'
+    """
+    text = str(name)
+    if provenance is not None and text == provenance.area_name:
+        return provenance.area(lang)
+    if text == DEFAULT_AREA_NAME:
+        return Provenance(DK_100_30, area_name=text).area(lang)
+    return text
+
+
+def _partial(n: int, k: int, lang: str) -> str:
+    """Say that a region figure rests on only ``n`` of ``k`` municipalities ("" when all).
+
+    >>> _partial(4, 17, "da")
+    'kun de 4 af 17 kommuner med data'
+    >>> _partial(17, 17, "en")
+    ''
+    """
+    if n >= k:
+        return ""
+    if lang == "da":
+        return f"kun de {n} af {k} kommuner med data"
+    return f"only the {n} of {k} municipalities with data"
+
+
+def _table_partial(table: pd.DataFrame, lang: str) -> str:
+    """Return :func:`_partial` for a summary table (municipalities with households > 0)."""
+    rows = _municipal_rows(table)
+    return _partial(int((rows["households"] > 0).sum()), len(rows), lang)
