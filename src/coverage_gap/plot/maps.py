@@ -339,6 +339,20 @@ def _panel_texts(slide: _Slide, panel: Bbox, blocks: list[tuple[str, dict[str, A
     return y
 
 
+def _side_legend(ax: Axes, handles: Sequence[Any], names: Sequence[str], title: str) -> None:
+    """Put a map's legend beside it, outside the axes (a map drawn on a caller's Axes)."""
+    ax.legend(
+        handles=handles,
+        labels=names,
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        frameon=False,
+        title=title,
+        fontsize=SIZE["legend"] - 2,
+        title_fontsize=SIZE["legend"] - 2,
+    )
+
+
 def _panel_legend(
     slide: _Slide, panel: Bbox, handles: list[Any], labels: list[str], title: str, y: float
 ) -> float:
@@ -760,16 +774,7 @@ def plot_hotspots(
     else:
         ax.set_aspect("equal")
         if handles:
-            ax.legend(
-                handles=handles,
-                labels=names,
-                loc="upper left",
-                bbox_to_anchor=(1.0, 1.0),
-                frameon=False,
-                title=legend_title,
-                fontsize=SIZE["legend"] - 2,
-                title_fontsize=SIZE["legend"] - 2,
-            )
+            _side_legend(ax, handles, names, legend_title)
         else:
             ax.text(
                 0.5,

@@ -50,6 +50,7 @@ from .maps import (
     _panel_texts,
     _place_labels,
     _scale_bar,
+    _side_legend,
 )
 from .style import (
     CATEGORICAL,
@@ -461,16 +462,7 @@ def _lay_out(
     else:
         ax.set_aspect("equal")
         if handles:
-            ax.legend(
-                handles=handles,
-                labels=names,
-                loc="upper left",
-                bbox_to_anchor=(1.0, 1.0),
-                frameon=False,
-                title=legend_title,
-                fontsize=SIZE["legend"] - 2,
-                title_fontsize=SIZE["legend"] - 2,
-            )
+            _side_legend(ax, handles, names, legend_title)
         ax.set_title(title, fontsize=SIZE["subtitle"], loc="left")
         _Slide(root_figure(ax)).footer(footer)
     _scale_bar(ax, land, obstacles, lang)
