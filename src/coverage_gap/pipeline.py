@@ -293,20 +293,13 @@ def run(config: RunConfig, *, progress: bool = False, keep_evidence: bool = Fals
     del evidence, fixed, mobile
     table = summarize_gap(classified, boundaries, provenance)
     reconciliation = reconcile(classified)
-    for finding in (
+    findings = (
         partial_coverage(table, source=source, unit=config.denominator),
         declared_mismatch(classified, source=source),
-    ):
-        if finding is not None:
-            log.warning("%s", finding)
-            problems.add(finding)
-    assigned = reconciliation.loc[list(S.COUNTED), "households"].sum()
-    if assigned != table.loc[S.REGION_CODE, "households"]:
-        raise ReconciliationError(
-            f"region row counts {table.loc[S.REGION_CODE, 'households']} households, "
-            f"the reconciliation {assigned}"
-        )
-    check_some_counted(
+    )
+    _report(problems, [f for f in findings if f is not None])
+    check_totals(
+        table,
         reconciliation,
         config.denominator,
         source=source,
@@ -450,16 +443,30 @@ def _read_offer_layers(
             areas[spec.section].append(data.areas)
 
 
-def check_some_counted(
-    reconciliation: pd.DataFrame, denominator: str, *, source: str, column: str | None = None
+def check_totals(
+    table: pd.DataFrame,
+    reconciliation: pd.DataFrame,
+    denominator: str,
+    *,
+    source: str,
+    column: str | None = None,
 ) -> None:
-    """Refuse a run whose counted addresses all count 0 households (every share 0 of 0).
+    """Check that the region row and the reconciliation agree, and that something counts.
 
     Raises
     ------
+    ReconciliationError
+        When the region row and the counted rows of the reconciliation differ.
     InputError
-        When addresses are counted but their household counts add up to 0.
+        When addresses are counted but their household counts add up to 0 (every share
+        would be 0 of 0).
     """
+    assigned = reconciliation.loc[list(S.COUNTED), "households"].sum()
+    if assigned != table.loc[S.REGION_CODE, "households"]:
+        raise ReconciliationError(
+            f"region row counts {table.loc[S.REGION_CODE, 'households']} households, "
+            f"the reconciliation {assigned}"
+        )
     counted = reconciliation.loc[list(S.COUNTED)]
     if counted["households"].sum() > 0 or counted["addresses"].sum() == 0:
         return

@@ -57,7 +57,15 @@ from ..io.raster import check_signal_raster
 from ..layers import SampledSignal, check_metric_crs
 
 # The in-memory run's helpers: the same reading, timing and projection on both engines.
-from ..pipeline import Results, _Clock, _project, _read, check_some_counted, partial_coverage
+from ..pipeline import (
+    Results,
+    _Clock,
+    _project,
+    _read,
+    _report,
+    check_totals,
+    partial_coverage,
+)
 from ..validate import (
     duplicate_ids,
     empty_households,
@@ -461,21 +469,14 @@ def _run(
             "rows read"
         )
     names = municipalities[S.MUNICIPALITY_CODE].astype(str).tolist()
-    for finding in (
+    findings = (
         *(_offer_gaps(parts, what, names) for what in ("fixed", "mobile")),
         partial_coverage(table, source=source, unit=config.denominator),
         _declared(parts),
-    ):
-        if finding is not None:
-            log.warning("%s", finding)
-            problems.add(finding)
-    assigned = reconciliation.loc[list(S.COUNTED), "households"].sum()
-    if assigned != table.loc[S.REGION_CODE, "households"]:
-        raise ReconciliationError(
-            f"region row counts {table.loc[S.REGION_CODE, 'households']} households, "
-            f"the reconciliation {assigned}"
-        )
-    check_some_counted(
+    )
+    _report(problems, [f for f in findings if f is not None])
+    check_totals(
+        table,
         reconciliation,
         config.denominator,
         source=source,
