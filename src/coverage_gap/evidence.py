@@ -850,6 +850,14 @@ def listed_by_municipality(
     ``position`` are the households (rows of ``assignment``) that offer rows reached;
     ``codes`` fixes the municipalities' order (the assignment's categories otherwise),
     so that the counts of several partitions can be added.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"municipality_code": ["0001", "0002", "0002"],
+    ...                   "assignment": ["inside", "inside", "unassigned"]})
+    >>> addresses, matched, names = listed_by_municipality(np.array([0]), a, ["0001", "0002"])
+    >>> addresses.tolist(), matched.tolist(), names
+    ([1, 1], [1, 0], ['0001', '0002'])
     """
     raw = assignment[S.MUNICIPALITY_CODE]
     if codes is not None:
@@ -875,7 +883,14 @@ def offer_gaps_from_counts(
     *,
     what: str = "fixed",
 ) -> Problem | None:
-    """:func:`offer_gaps` from counts per municipality (added up over partitions)."""
+    """:func:`offer_gaps` from counts per municipality (added up over partitions).
+
+    Examples
+    --------
+    >>> gap = offer_gaps_from_counts(np.array([5, 3]), np.array([4, 0]), ["0001", "0002"])
+    >>> gap.message.split(":")[0]
+    'no fixed offer row for any of the 3 addresses in 0002'
+    """
     empty = np.flatnonzero((addresses > 0) & (matched == 0))
     if empty.size == 0 or empty.size == int((addresses > 0).sum()):
         # None empty, or all: the latter is the match guard's business.

@@ -460,6 +460,17 @@ def check_totals(
     InputError
         When addresses are counted but their household counts add up to 0 (every share
         would be 0 of 0).
+
+    Examples
+    --------
+    >>> rec = pd.DataFrame({"addresses": [2, 0], "households": [0, 0]},
+    ...                    index=["inside", "nearest"])
+    >>> table = pd.DataFrame({"households": [0]}, index=["region"])
+    >>> check_totals(table, rec, "households", source="h.csv")
+    Traceback (most recent call last):
+    ...
+    coverage_gap.errors.InputError: 1 problem in the input:
+      - h.csv, column 'households': no households are counted: the 2 addresses ...
     """
     assigned = reconciliation.loc[list(S.COUNTED), "households"].sum()
     if assigned != table.loc[S.REGION_CODE, "households"]:
